@@ -1,0 +1,49 @@
+// `s3vtl serve`: load config, build the target, listen, stop cleanly on SIGTERM/SIGINT.
+import { Command } from 'commander';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { buildGateway } from '../wiring.ts';
+
+interface ServeOptions {
+  readonly config: string;
+  readonly listen?: string;
+  readonly data?: string;
+  readonly store?: string;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the iSCSI target')
+    .option('-c, --config <file>', 'YAML configuration', DEFAULT_CONFIG_PATH)
+    .option('-l, --listen <host:port>', 'portal address (overrides listen)')
+    .option('-d, --data <dir>', 'local state directory (overrides data)')
+    .option('-s, --store <url>', 'object store: file://DIR or s3://BUCKET/PREFIX (overrides store)')
+    .action(async (opts: ServeOptions) => {
+      const config = loadConfig(opts.config, {
+        ...(opts.listen !== undefined && { listen: opts.listen }),
+        ...(opts.data !== undefined && { data: opts.data }),
+        ...(opts.store !== undefined && { store: opts.store }),
+      });
+      const log = createLogger(config.log.level);
+      const gateway = await buildGateway(config, log);
+      const { host, port } = await gateway.listen();
+      log.info('listening', { portal: `${host}:${port}`, targets: gateway.describe() });
+      // One line on stdout that scripts can wait for.
+      process.stdout.write(`s3vtl: listening on ${host}:${port}\n`);
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        log.info('stopping', { signal });
+        gateway.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            log.error('unclean stop', { error: String(e) });
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

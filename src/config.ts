@@ -1,0 +1,151 @@
+// Loads and validates the YAML configuration. A bad value stops the program
+// with a message naming the key and the reason (ConfigError).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
+
+const UNITS: Record<string, number> = {
+  '': 1, B: 1, K: 1024, KIB: 1024, M: 1024 ** 2, MIB: 1024 ** 2, G: 1024 ** 3, GIB: 1024 ** 3,
+  T: 1024 ** 4, TIB: 1024 ** 4, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12,
+};
+
+/** "1GiB", "512MiB", "4096", 4096 -> bytes. Returns undefined when malformed. */
+export function parseSize(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
+  const unit = m ? UNITS[m[2]!.toUpperCase()] : undefined;
+  if (!m || unit === undefined) return undefined;
+  const n = Math.round(Number(m[1]) * unit);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = parseSize(v);
+  if (n === undefined || n === 0) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (use e.g. 1GiB, 512MiB or a byte count)` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** "HOST:PORT" with HOST an IPv4 address or a name. */
+export function parseListen(v: string): { host: string; port: number } | undefined {
+  const m = /^([^:\s]+):(\d{1,5})$/.exec(v);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  return port <= 65535 ? { host: m[1]!, port } : undefined;
+}
+
+const listen = z.string().transform((v, ctx) => {
+  const l = parseListen(v);
+  if (!l) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not HOST:PORT (e.g. 127.0.0.1:3260)` });
+    return z.NEVER;
+  }
+  return l;
+});
+
+// RFC 3720/7143 iSCSI names: iqn.YYYY-MM.reversed.domain[:anything] or eui.16hex.
+const iqn = z.string().regex(/^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[a-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16})$/, {
+  message: 'is not an iSCSI name (iqn.YYYY-MM.reversed.domain:name, lower case)',
+});
+const secret = z.string().min(12, { message: 'CHAP secrets must be 12 to 16+ characters (RFC 7143 12.1.3)' });
+const chap = z.strictObject({
+  user: z.string().min(1),
+  secret,
+  mutualUser: z.string().min(1).optional(),
+  mutualSecret: secret.optional(),
+}).refine((c) => (c.mutualUser === undefined) === (c.mutualSecret === undefined), {
+  message: 'mutualUser and mutualSecret go together',
+});
+const lun = z.number().int().min(0).max(16383);
+
+const disk = z.strictObject({
+  lun,
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { message: 'use 1-32 letters, digits, - or _' }),
+  size,
+  blockSize: z.union([z.literal(512), z.literal(4096)]).default(512),
+});
+
+const target = z.strictObject({
+  iqn,
+  alias: z.string().optional(),
+  chap: chap.optional(),
+  initiators: z.array(iqn).optional(),
+  disks: z.array(disk).default([]),
+});
+
+const schema = z.strictObject({
+  listen: listen.default({ host: '127.0.0.1', port: 3260 }),
+  data: z.string().default('./data'),
+  /** Defaults to file://<data>/store. */
+  store: z.string().regex(/^(file|s3):\/\/./, { message: 'use file://DIR or s3://BUCKET/PREFIX' }).optional(),
+  log: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).default({ level: 'info' }),
+  targets: z.array(target).min(1, { message: 'at least one target is needed' }),
+}).superRefine((c, ctx) => {
+  const seen = new Set<string>();
+  c.targets.forEach((t, i) => {
+    if (seen.has(t.iqn)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'iqn'], message: `${t.iqn} is defined twice` });
+    seen.add(t.iqn);
+    const luns = new Set<number>();
+    t.disks.forEach((d, j) => {
+      if (luns.has(d.lun)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'disks', j, 'lun'], message: `LUN ${d.lun} is used twice in ${t.iqn}` });
+      luns.add(d.lun);
+    });
+  });
+});
+
+export type Config = z.output<typeof schema> & { readonly store: string };
+export type TargetConfig = Config['targets'][number];
+export type DiskConfig = TargetConfig['disks'][number];
+
+export interface Overrides {
+  readonly listen?: string;
+  readonly data?: string;
+  readonly store?: string;
+}
+
+/** Validate a parsed YAML document; throws ConfigError naming the first bad key. */
+export function validateConfig(doc: unknown, overrides: Overrides = {}): z.output<typeof schema> {
+  const merged = typeof doc === 'object' && doc !== null ? { ...(doc as object) } : doc;
+  if (typeof merged === 'object' && merged !== null) {
+    const m = merged as Record<string, unknown>;
+    if (overrides.listen !== undefined) m['listen'] = overrides.listen;
+    if (overrides.data !== undefined) m['data'] = overrides.data;
+    if (overrides.store !== undefined) m['store'] = overrides.store;
+  }
+  const r = schema.safeParse(merged);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new ConfigError(key, issue.message);
+  }
+  return r.data;
+}
+
+/** Read, parse and validate a config file. Relative paths in it resolve against `cwd`. */
+export function loadConfig(path: string, overrides: Overrides = {}, cwd = process.cwd()): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError('(file)', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError('(file)', `${path} is not valid YAML: ${(e as Error).message}`);
+  }
+  const c = validateConfig(doc, overrides);
+  const data = isAbsolute(c.data) ? c.data : resolve(cwd, c.data);
+  const raw = c.store ?? `file://${resolve(data, 'store')}`;
+  const store = raw.startsWith('file://') && !isAbsolute(raw.slice(7)) ? `file://${resolve(cwd, raw.slice(7))}` : raw;
+  return { ...c, data, store };
+}

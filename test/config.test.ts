@@ -1,0 +1,78 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG_PATH, loadConfig, parseListen, parseSize, validateConfig } from '../src/config.ts';
+import { ConfigError } from '../src/errors.ts';
+
+const minimal = { targets: [{ iqn: 'iqn.2026-11.org.s3vtl:t', disks: [{ lun: 0, name: 'd', size: '1MiB' }] }] };
+
+function keyOf(doc: unknown): string {
+  try {
+    validateConfig(doc);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.key;
+    throw e;
+  }
+  return '(valid)';
+}
+
+test('the embedded default config loads and listens on 127.0.0.1:3260', (t) => {
+  const c = loadConfig(DEFAULT_CONFIG_PATH, {}, '/srv/x');
+  t.deepEqual(c.listen, { host: '127.0.0.1', port: 3260 });
+  t.is(c.data, '/srv/x/data');
+  t.is(c.store, 'file:///srv/x/data/store');
+  t.true(c.targets.length >= 1);
+});
+
+test('overrides replace listen, data and store', (t) => {
+  const c = loadConfig(DEFAULT_CONFIG_PATH, { listen: '127.0.0.1:4000', data: '/d', store: 's3://b/p' });
+  t.deepEqual(c.listen, { host: '127.0.0.1', port: 4000 });
+  t.is(c.data, '/d');
+  t.is(c.store, 's3://b/p');
+});
+
+test('sizes parse with binary and decimal units', (t) => {
+  t.is(parseSize('1GiB'), 1024 ** 3);
+  t.is(parseSize('512MiB'), 512 * 1024 ** 2);
+  t.is(parseSize('4096'), 4096);
+  t.is(parseSize(8192), 8192);
+  t.is(parseSize('2GB'), 2e9);
+  t.is(parseSize('ten'), undefined);
+  t.is(parseSize('1 parsec'), undefined);
+});
+
+test('listen accepts HOST:PORT only', (t) => {
+  t.deepEqual(parseListen('127.0.0.1:3260'), { host: '127.0.0.1', port: 3260 });
+  t.is(parseListen('127.0.0.1'), undefined);
+  t.is(parseListen('127.0.0.1:70000'), undefined);
+});
+
+test('a bad value names its key', (t) => {
+  t.is(keyOf(minimal), '(valid)');
+  t.is(keyOf({ ...minimal, listen: 'nowhere' }), 'listen');
+  t.is(keyOf({ targets: [{ iqn: 'IQN.bad', disks: [] }] }), 'targets.0.iqn');
+  t.is(keyOf({ targets: [{ iqn: 'iqn.2026-11.org.s3vtl:t', disks: [{ lun: 0, name: 'd', size: 'huge' }] }] }), 'targets.0.disks.0.size');
+  t.is(keyOf({ ...minimal, log: { level: 'loud' } }), 'log.level');
+  t.is(keyOf({ ...minimal, surprise: 1 }), '(top level)');
+  t.is(keyOf({ targets: [] }), 'targets');
+});
+
+test('the message says why', (t) => {
+  const e = t.throws(() => validateConfig({ ...minimal, listen: 'nowhere' }), { instanceOf: ConfigError });
+  t.regex(e.message, /^config: listen: "nowhere" is not HOST:PORT/);
+});
+
+test('duplicate LUNs and IQNs are refused', (t) => {
+  const dupLun = { targets: [{ iqn: 'iqn.2026-11.org.s3vtl:t', disks: [{ lun: 0, name: 'a', size: 1024 }, { lun: 0, name: 'b', size: 1024 }] }] };
+  t.is(keyOf(dupLun), 'targets.0.disks.1.lun');
+  t.is(keyOf({ targets: [minimal.targets[0], minimal.targets[0]] }), 'targets.1.iqn');
+});
+
+test('a file that is not YAML is reported as such', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 's3vtl-config-'));
+  const p = join(dir, 'c.yaml');
+  writeFileSync(p, 'targets: [\n');
+  const e = t.throws(() => loadConfig(p), { instanceOf: ConfigError });
+  t.regex(e.message, /not valid YAML/);
+});
