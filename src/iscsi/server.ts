@@ -1,0 +1,220 @@
+// s3vtl's iSCSI target (RFC 7143, ErrorRecoveryLevel 0, one connection per session).
+//
+// Public surface:
+//
+//   const server = new IscsiServer({
+//     listen: { host: '0.0.0.0', port: 3260 },
+//     targets: [{ iqn, alias?, tpgt?, luns: Map<number, LogicalUnit>, chap?, allowedInitiators?, unmappedLun? }],
+//     logger,                     // { debug, info, warn, error }(msg, meta)
+//     nopIntervalMs?: 15000,      // NOP-In ping after this much idleness; 0 disables
+//     nopTimeoutMs?: 15000,       // drop the connection when a ping stays unanswered this long
+//     loginTimeoutMs?: 15000,
+//     queueDepth?: 128,           // CmdSN window per session (bounds queued tasks)
+//     maxTaskDataLength?: 64 MiB, // largest single transfer; larger → CHECK CONDITION
+//     negotiation?: Partial<TargetOffer>, // our side of MaxRecvDataSegmentLength, MaxBurstLength, digests, ...
+//     discoveryChap?: ChapCredentials,    // require CHAP for discovery sessions
+//     chapAlgorithms?: ChapAlgorithm[],   // default [5 MD5, 6 SHA-1, 7 SHA-256, 8 SHA3-256]
+//     advertisedAddress?: '192.0.2.1:3260', // TargetAddress in SendTargets (default: the local end of each connection)
+//   });
+//   const { port } = await server.listen();
+//   ...
+//   await server.close();   // drops every connection; logical units are the wiring's to close
+//
+// Targets and their LUN maps are read live: LUNs added to a target's Map are
+// visible to the next command. Each command reaches LogicalUnit.execute() in
+// CmdSN order per LUN with a Nexus whose initiatorPort is
+// "<InitiatorName>,i,0x<ISID>" and targetPort "<iqn>,t,0x<tpgt as 4 hex digits>".
+// A LUN absent from the map goes to `unmappedLun` when given, else is answered
+// CHECK CONDITION / LOGICAL UNIT NOT SUPPORTED.
+//
+// Residuals: for reads the transport compares ScsiResult.dataIn with the
+// initiator's expected length (longer → truncated, overflow; shorter →
+// underflow). For writes, a logical unit that knows the command's own
+// transfer length (SPDTL) reports it as `dataOutUsed`; the transport reports
+// overflow when it exceeds the expected length and underflow when below.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { SUPPORTED_CHAP_ALGORITHMS, type ChapAlgorithm } from './chap.ts';
+import { LoginStatus } from './constants.ts';
+import { Connection, type ConnectionHost } from './connection.ts';
+import type { LoginConfig, LoginResult } from './login.ts';
+import type { Logger } from './logger.ts';
+import { DEFAULT_OFFER, type TargetOffer } from './negotiation.ts';
+import { Session } from './session.ts';
+import { portalGroupTag, targetPortName, type ChapCredentials, type TargetDefinition } from './target.ts';
+import type { Nexus } from '../../scsi/command.ts';
+
+export type { TargetDefinition, ChapCredentials } from './target.ts';
+export type { Logger } from './logger.ts';
+export type { TargetOffer } from './negotiation.ts';
+export type { ChapAlgorithm } from './chap.ts';
+export { encodeLun, decodeLun } from './lun.ts';
+
+export interface IscsiServerOptions {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly targets: readonly TargetDefinition[];
+  readonly logger: Logger;
+  readonly nopIntervalMs?: number;
+  readonly nopTimeoutMs?: number;
+  readonly loginTimeoutMs?: number;
+  readonly queueDepth?: number;
+  readonly maxTaskDataLength?: number;
+  readonly negotiation?: Partial<TargetOffer>;
+  readonly discoveryChap?: ChapCredentials;
+  readonly chapAlgorithms?: readonly ChapAlgorithm[];
+  readonly advertisedAddress?: string;
+}
+
+export class IscsiServer {
+  readonly #options: IscsiServerOptions;
+  readonly #log: Logger;
+  readonly #host: ConnectionHost;
+  readonly #connections = new Set<Connection>();
+  readonly #sessions = new Map<number, { session: Session; conn: Connection }>();
+  readonly #queueDepth: number;
+  #nextTsih = 1;
+  #server: Server | undefined;
+
+  constructor(options: IscsiServerOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+    this.#queueDepth = options.queueDepth ?? 128;
+    const offer: TargetOffer = { ...DEFAULT_OFFER, ...options.negotiation };
+    const login: LoginConfig = {
+      offer,
+      findTarget: (iqn) => this.#options.targets.find((t) => t.iqn === iqn),
+      discoveryChap: options.discoveryChap,
+      chapAlgorithms: options.chapAlgorithms ?? SUPPORTED_CHAP_ALGORITHMS,
+      randomBytes: (n) => randomBytes(n),
+    };
+    this.#host = {
+      logger: this.#log,
+      login,
+      nopIntervalMs: options.nopIntervalMs ?? 15_000,
+      nopTimeoutMs: options.nopTimeoutMs ?? 15_000,
+      loginTimeoutMs: options.loginTimeoutMs ?? 15_000,
+      maxTaskDataLength: options.maxTaskDataLength ?? 64 * 1024 * 1024,
+      maxImmediateTasks: this.#queueDepth * 2,
+      advertisedAddress: options.advertisedAddress,
+      targets: () => this.#options.targets,
+      openSession: (result, conn) => this.#openSession(result, conn),
+      sessionClosed: (session) => this.#sessionClosed(session),
+      sessionsOf: (target) => this.#sessionsOf(target),
+      dropTarget: (target) => {
+        for (const { session, conn } of [...this.#sessions.values()]) if (session.target === target) conn.destroy();
+      },
+    };
+  }
+
+  /** Start accepting connections; resolves with the bound port (useful with port 0). */
+  listen(): Promise<{ port: number }> {
+    const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#options.listen.port, this.#options.listen.host, () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.#log.error('listener error', { error: e.message }));
+        const addr = server.address();
+        const port = typeof addr === 'object' && addr !== null ? addr.port : this.#options.listen.port;
+        this.#log.info('iSCSI target listening', { host: this.#options.listen.host, port });
+        resolve({ port });
+      });
+    });
+  }
+
+  /** Stop listening and drop every connection (sessions end; logical units see nexusLost). */
+  close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const c of [...this.#connections]) c.destroy();
+    if (server === undefined) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  /** Live sessions (for status displays). */
+  sessions(): { tsih: number; initiatorName: string; isid: string; target: string | undefined }[] {
+    return [...this.#sessions.values()].map(({ session: s }) => ({
+      tsih: s.tsih,
+      initiatorName: s.initiatorName,
+      isid: s.isid,
+      target: s.target?.iqn,
+    }));
+  }
+
+  #accept(socket: Socket): void {
+    const conn = new Connection(socket, this.#host);
+    this.#connections.add(conn);
+    socket.on('close', () => this.#connections.delete(conn));
+  }
+
+  *#sessionsOf(target: TargetDefinition): Iterable<Session> {
+    for (const { session } of this.#sessions.values()) if (session.target === target) yield session;
+  }
+
+  #allocateTsih(): number | undefined {
+    for (let i = 0; i < 0xffff; i++) {
+      const t = this.#nextTsih;
+      this.#nextTsih = this.#nextTsih >= 0xffff ? 1 : this.#nextTsih + 1;
+      if (!this.#sessions.has(t)) return t;
+    }
+    return undefined;
+  }
+
+  #openSession(r: LoginResult, conn: Connection): Session | { status: LoginStatus; reason: string } {
+    if (r.tsih !== 0) {
+      // RFC 7143 §6.3.1: TSIH ≠ 0 adds or reinstates a connection of an existing session.
+      const existing = this.#sessions.get(r.tsih);
+      if (existing === undefined || existing.session.isid !== r.isid || existing.session.initiatorName !== r.initiatorName) {
+        return { status: LoginStatus.SESSION_DOES_NOT_EXIST, reason: `no session with TSIH ${r.tsih}` };
+      }
+      if (existing.conn.cid !== r.cid) {
+        return { status: LoginStatus.TOO_MANY_CONNECTIONS, reason: 'MaxConnections is 1' };
+      }
+      // Connection reinstatement at ERL 0 ends the session; the initiator logs in anew.
+      existing.conn.destroy();
+      return { status: LoginStatus.SESSION_DOES_NOT_EXIST, reason: 'session ended by connection reinstatement' };
+    }
+    // RFC 7143 §6.3.5: a new session with the same InitiatorName, ISID and target reinstates (closes) the old one.
+    for (const { session, conn: old } of [...this.#sessions.values()]) {
+      if (session.initiatorName === r.initiatorName && session.isid === r.isid && session.target === r.target) {
+        this.#log.info('session reinstatement', { initiator: r.initiatorName, isid: r.isid, oldTsih: session.tsih });
+        old.destroy();
+        this.#sessionClosed(session);
+      }
+    }
+    const tsih = this.#allocateTsih();
+    if (tsih === undefined) return { status: LoginStatus.OUT_OF_RESOURCES, reason: 'no free TSIH' };
+    const target = r.target;
+    const nexus: Nexus | undefined =
+      target === undefined
+        ? undefined
+        : {
+            initiatorPort: `${r.initiatorName},i,0x${r.isid}`,
+            initiatorName: r.initiatorName,
+            isid: r.isid,
+            targetPort: targetPortName(target),
+            relativeTargetPortId: portalGroupTag(target),
+          };
+    const session = new Session({
+      tsih,
+      isid: r.isid,
+      initiatorName: r.initiatorName,
+      sessionType: r.sessionType,
+      target,
+      nexus,
+      params: r.params,
+      cmdSN: r.cmdSN,
+      queueDepth: this.#queueDepth,
+      logger: this.#log,
+      complete: (task, result) => conn.sendResult(task, result),
+    });
+    this.#sessions.set(tsih, { session, conn });
+    return session;
+  }
+
+  #sessionClosed(session: Session): void {
+    const entry = this.#sessions.get(session.tsih);
+    if (entry !== undefined && entry.session === session) this.#sessions.delete(session.tsih);
+  }
+}
