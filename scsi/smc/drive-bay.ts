@@ -1,0 +1,20 @@
+// DriveBay: what a medium changer needs from a tape drive it serves. Declared
+// here, where it is consumed; scsi/ssc's TapeDrive provides it structurally.
+export interface DriveBay {
+  /** Unit serial number, as the drive reports it in VPD 80h. */
+  readonly serial: string;
+  /**
+   * The drive's T10 vendor identification designator value (VPD 83h, type 1):
+   * VENDOR(8) PRODUCT(16) SERIAL. READ ELEMENT STATUS DVCID returns it so that
+   * mtx, Bacula and Amanda can map a data transfer element to a /dev/nst.
+   */
+  t10VendorId(): Buffer;
+  /** Barcode of the cartridge in the drive (threaded or ejected), if any. */
+  cartridge(): string | undefined;
+  /** An initiator of the drive holds PREVENT MEDIUM REMOVAL. */
+  removalPrevented(): boolean;
+  /** Put a cartridge in: the drive opens and loads it. Rejects (code VTL_MEDIUM_INCOMPATIBLE, or the open error) and stays empty. */
+  insert(barcode: string): Promise<void>;
+  /** Take the cartridge out (the drive flushes and unloads first if needed); resolves to its barcode. */
+  remove(): Promise<string>;
+}

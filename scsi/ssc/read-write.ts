@@ -1,0 +1,234 @@
+// READ(6), WRITE(6), WRITE FILEMARKS(6)/(16), VERIFY(6) (SSC-4 7.x): the data
+// path and every status the stream commands report (ILI, FM, EOM, BLANK CHECK,
+// early warning, VOLUME OVERFLOW, WORM, write protect, integrity errors).
+import type { CdbReader } from '../cdb.ts';
+import type { ScsiCommand } from '../command.ts';
+import { ScsiError, Sense, invalidCdbField, type SenseCode, type SenseDetail } from '../sense.ts';
+import { MediumIntegrityError, type ReadOutcome } from './medium.ts';
+import type { Loaded, TapeDrive } from './tape-drive.ts';
+import { TapeAlertFlag } from './tape-sense.ts';
+
+/**
+ * tapes/ cannot import scsi/, so its cartridge throws its own class of the same
+ * name and shape: recognise the error by name as well as by class.
+ */
+function isMediumIntegrityError(err: unknown): err is MediumIntegrityError {
+  return err instanceof MediumIntegrityError || (err instanceof Error && err.name === 'MediumIntegrityError' && typeof (err as { objectId?: unknown }).objectId === 'number');
+}
+
+/** Read one object, turning a CRC failure into MEDIUM ERROR 11/00 with the residue in INFORMATION. */
+async function readObject(d: TapeDrive, l: Loaded, residue: number): Promise<ReadOutcome> {
+  try {
+    return await l.medium.read();
+  } catch (err) {
+    if (!isMediumIntegrityError(err)) throw err;
+    d.counters.readErrors++;
+    d.tapeAlerts.add(TapeAlertFlag.media);
+    d.tapeAlerts.add(TapeAlertFlag.readFailure);
+    d.log.warn('tape read: record failed its integrity check', { serial: d.serial, objectId: err.objectId, error: err.message });
+    throw new ScsiError(Sense.unrecoveredReadError, { info: residue });
+  }
+}
+
+/**
+ * READ(6)
+ *   byte 1  bit 1  SILI   bit 0 FIXED
+ *   byte 2-4       TRANSFER LENGTH (bytes when FIXED=0, blocks when FIXED=1)
+ * SSC-4: an incorrect-length block ends the command with CHECK CONDITION, ILI,
+ * NO SENSE, INFORMATION = requested minus actual (negative when the block is
+ * longer: overlength), positioned after the block. A filemark: FM, 00/01,
+ * positioned after it. EOD: BLANK CHECK 00/05. The blocks read before the
+ * condition are transferred.
+ */
+export async function read6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Promise<Buffer | void> {
+  const fixed = cdb.bit(1, 0);
+  const sili = cdb.bit(1, 1);
+  const length = cdb.u24(2);
+  if (fixed && sili) throw invalidCdbField(1, 1);
+  if (fixed && d.blockLength === 0) throw invalidCdbField(1, 0);
+  const l = d.ready();
+  if (length === 0) return;
+  await d.sync(l);
+  return fixed ? readFixed(d, cmd, l, length) : readVariable(d, cmd, l, length, sili);
+}
+
+async function readVariable(d: TapeDrive, cmd: ScsiCommand, l: Loaded, length: number, sili: boolean): Promise<Buffer | void> {
+  const o = await readObject(d, l, length);
+  if (o.kind === 'filemark') throw new ScsiError(Sense.filemarkDetected, { filemark: true, info: length });
+  if (o.kind === 'end-of-data') throw new ScsiError(Sense.endOfDataDetected, { info: length });
+  const actual = o.data.length;
+  const data = actual > length ? o.data.subarray(0, length) : o.data;
+  d.countRead(data.length);
+  if (actual === length) return data;
+  // SILI=1, variable mode: underlength is never reported; overlength only when the mode BLOCK LENGTH is non-zero.
+  if (sili && (actual < length || d.blockLength === 0)) return data;
+  return d.failWithData(cmd, data, Sense.noAdditionalSense, { ili: true, info: length - actual });
+}
+
+async function readFixed(d: TapeDrive, cmd: ScsiCommand, l: Loaded, blocks: number): Promise<Buffer> {
+  const size = d.blockLength;
+  // Collected block by block: memory follows what the tape holds, not what the CDB asks for.
+  const got: Buffer[] = [];
+  const partial = (): Buffer => Buffer.concat(got);
+  for (let i = 0; i < blocks; i++) {
+    const fail = (sense: SenseCode, detail: SenseDetail): never => {
+      d.countRead(i * size);
+      return d.failWithData(cmd, partial(), sense, detail);
+    };
+    let o: ReadOutcome;
+    try {
+      o = await readObject(d, l, blocks - i);
+    } catch (err) {
+      if (err instanceof ScsiError) fail(err.sense, err.detail);
+      throw err;
+    }
+    if (o.kind === 'filemark') fail(Sense.filemarkDetected, { filemark: true, info: blocks - i });
+    if (o.kind === 'end-of-data') fail(Sense.endOfDataDetected, { info: blocks - i });
+    if (o.kind !== 'block') continue;
+    // "not including the incorrect-length logical block"
+    if (o.data.length !== size) fail(Sense.noAdditionalSense, { ili: true, info: blocks - i });
+    got.push(o.data);
+  }
+  const out = Buffer.concat(got);
+  d.countRead(out.length);
+  return out;
+}
+
+/**
+ * WRITE(6)
+ *   byte 1  bit 0  FIXED
+ *   byte 2-4       TRANSFER LENGTH
+ * Past early warning the data is written and the command ends NO SENSE, EOM,
+ * 00/02 (SSC-4 4.2.5: Linux st turns it into ENOSPC once, which Amanda calls
+ * LEOM). A write that does not fit before the end of the partition is
+ * refused: VOLUME OVERFLOW, EOM, 00/02, INFORMATION = what was not written.
+ */
+export async function write6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Promise<void> {
+  const fixed = cdb.bit(1, 0);
+  const length = cdb.u24(2);
+  if (fixed && d.blockLength === 0) throw invalidCdbField(1, 0);
+  const l = d.ready();
+  if (length === 0) return;
+  const { min, max } = d.profile.blockLimits;
+  if (!fixed && (length < min || length > max)) throw invalidCdbField(2);
+  d.checkWritable(l);
+  d.checkAppendOnly(l);
+  const blockLength = fixed ? d.blockLength : length;
+  const blocks = fixed ? length : 1;
+  const total = blocks * blockLength;
+  const data = cmd.dataOut;
+  if (data === undefined || data.length < total) throw new ScsiError(Sense.dataPhaseError);
+
+  const { earlyWarning, capacity } = d.limits(l);
+  const used = l.medium.usedBytes();
+  const fit = used + total <= capacity ? blocks : fixed ? Math.max(0, Math.floor((capacity - used) / blockLength)) : 0;
+  if (fit > 0) {
+    await writeBlocks(d, l, data.subarray(0, fit * blockLength), blockLength);
+    d.countWritten(fit * blockLength);
+  }
+  if (fit < blocks) {
+    throw new ScsiError(Sense.endOfPartitionMediumDetected, { eom: true, info: fixed ? blocks - fit : length });
+  }
+  if (used + total > earlyWarning) throw new ScsiError(Sense.endOfPartitionDetected, { eom: true, info: 0 });
+}
+
+async function writeBlocks(d: TapeDrive, l: Loaded, data: Buffer, blockLength: number): Promise<void> {
+  try {
+    await l.medium.write(data, blockLength);
+    d.markDirty();
+    await d.syncIfUnbuffered(l);
+  } catch (err) {
+    d.counters.writeErrors++;
+    d.tapeAlerts.add(TapeAlertFlag.writeFailure);
+    d.log.error('tape write failed', { serial: d.serial, barcode: l.barcode, err: err instanceof Error ? err.message : String(err) });
+    throw new ScsiError(Sense.writeError);
+  }
+}
+
+/**
+ * WRITE FILEMARKS(6)
+ *   byte 1  bit 1  WSMK (setmarks: not supported)   bit 0 IMMED
+ *   byte 2-4       NUMBER OF FILEMARKS
+ * IMMED=0 is a sync point: everything before it is durable before GOOD
+ * ("WRITE FILEMARKS with a count of zero" is how st and Bacula flush).
+ */
+export async function writeFilemarks6(d: TapeDrive, _cmd: ScsiCommand, cdb: CdbReader): Promise<void> {
+  if (cdb.bit(1, 1)) throw invalidCdbField(1, 1);
+  await writeFilemarks(d, cdb.u24(2), cdb.bit(1, 0));
+}
+
+/**
+ * WRITE FILEMARKS(16)
+ *   byte 1  bit 0  IMMED  (FCS/LCS bits 3/2 not supported)
+ *   byte 3         PARTITION
+ *   byte 4-11      LOGICAL OBJECT IDENTIFIER (must be the current position)
+ *   byte 12-14     FILEMARK COUNT
+ */
+export async function writeFilemarks16(d: TapeDrive, _cmd: ScsiCommand, cdb: CdbReader): Promise<void> {
+  if (cdb.bits(1, 1, 3) !== 0) throw invalidCdbField(1, 1);
+  if (cdb.u8(3) !== 0) throw invalidCdbField(3);
+  const l = d.ready();
+  if (cdb.u64(4) !== BigInt(l.medium.position().objectId)) throw invalidCdbField(4);
+  await writeFilemarks(d, cdb.u24(12), cdb.bit(1, 0));
+}
+
+async function writeFilemarks(d: TapeDrive, count: number, immed: boolean): Promise<void> {
+  const l = d.ready();
+  if (count > 0) {
+    d.checkWritable(l);
+    d.checkAppendOnly(l);
+    const { earlyWarning, capacity } = d.limits(l);
+    const used = l.medium.usedBytes();
+    // Filemarks take no data bytes here: like the slack a real cartridge keeps
+    // past early warning, they can always close a file at the end of the tape
+    // (Bacula and Amanda write one after ENOSPC).
+    if (used > capacity) throw new ScsiError(Sense.endOfPartitionMediumDetected, { eom: true, info: count });
+    try {
+      await l.medium.writeFilemarks(count);
+    } catch (err) {
+      d.tapeAlerts.add(TapeAlertFlag.writeFailure);
+      d.log.error('tape write filemarks failed', { serial: d.serial, barcode: l.barcode, err: err instanceof Error ? err.message : String(err) });
+      throw new ScsiError(Sense.writeError);
+    }
+    d.markDirty();
+    if (!immed) await d.flush(l);
+    if (used > earlyWarning) throw new ScsiError(Sense.endOfPartitionDetected, { eom: true, info: 0 });
+    return;
+  }
+  if (!immed) await d.flush(l);
+}
+
+/**
+ * VERIFY(6)
+ *   byte 1  bit 5 VTE  bit 4 VLBPM  bit 3 VBF  bit 2 IMMED  bit 1 BYTCMP  bit 0 FIXED
+ *   byte 2-4       VERIFICATION LENGTH
+ * Reads like READ (same FM/ILI/EOD reporting) without transferring data;
+ * BYTCMP=1 compares with the data-out (MISCOMPARE 1D/00, INFORMATION = residue).
+ */
+export async function verify6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Promise<void> {
+  if (cdb.bits(1, 3, 3) !== 0) throw invalidCdbField(1, 3);
+  const fixed = cdb.bit(1, 0);
+  const bytcmp = cdb.bit(1, 1);
+  const length = cdb.u24(2);
+  if (fixed && d.blockLength === 0) throw invalidCdbField(1, 0);
+  const l = d.ready();
+  if (length === 0) return;
+  await d.sync(l);
+  const blocks = fixed ? length : 1;
+  const expected = bytcmp ? cmd.dataOut : undefined;
+  if (bytcmp && (expected === undefined || expected.length < (fixed ? length * d.blockLength : length))) {
+    throw new ScsiError(Sense.dataPhaseError);
+  }
+  for (let i = 0; i < blocks; i++) {
+    const residue = fixed ? blocks - i : length;
+    const o = await readObject(d, l, residue);
+    if (o.kind === 'filemark') throw new ScsiError(Sense.filemarkDetected, { filemark: true, info: residue });
+    if (o.kind === 'end-of-data') throw new ScsiError(Sense.endOfDataDetected, { info: residue });
+    if (o.kind !== 'block') continue;
+    const want = fixed ? d.blockLength : length;
+    if (o.data.length !== want) throw new ScsiError(Sense.noAdditionalSense, { ili: true, info: fixed ? blocks - i : length - o.data.length });
+    if (expected !== undefined && !o.data.equals(expected.subarray(i * want, (i + 1) * want))) {
+      throw new ScsiError(Sense.miscompareDuringVerify, { info: residue });
+    }
+  }
+}
