@@ -28,8 +28,26 @@ export interface CommandSpec<D> {
    * attention (INQUIRY, REPORT LUNS, REQUEST SENSE).
    */
   readonly bypassesUnitAttention?: boolean;
-  /** SPC-4 5.13.1 table: allowed for an initiator that is not the reservation holder. */
+  /**
+   * SPC-4 5.13.1 table (persistent reservations): allowed for an I_T nexus that
+   * does not hold the reservation. `true`: allowed under every type;
+   * 'write-exclusive-only': allowed under the Write Exclusive types (reads),
+   * conflict under the Exclusive Access types; absent: conflict under both.
+   */
   readonly allowedUnderConflict?: boolean | 'write-exclusive-only';
+  /**
+   * SPC-2 RESERVE(6)/(10) reservations: allowed for an I_T nexus other than
+   * the holder (INQUIRY, REPORT LUNS, REQUEST SENSE, RELEASE, ...). Absent: conflict.
+   */
+  readonly allowedUnderReserve?: boolean;
+  /**
+   * Data-out bytes the CDB asks for (SPDTL), reported to the transport as
+   * ScsiResult.dataOutUsed for the residual. Data-Out may be shorter (the
+   * initiator's expected length was smaller): FCP-4 lets the device server
+   * "process the command normally except that data beyond the FCP_DL count
+   * shall not be requested or transferred", which handlers do.
+   */
+  readonly transferLength?: (device: D, cdb: CdbReader) => number;
   /** Timeouts for RSOC (seconds); optional. */
   readonly nominalTimeout?: number;
   readonly run: (device: D, cmd: ScsiCommand, cdb: CdbReader) => Promise<HandlerOutcome> | HandlerOutcome;

@@ -1,0 +1,163 @@
+// A BlockBackend on a local sparse file. Node has neither fallocate
+// (PUNCH_HOLE) nor SEEK_DATA, so the backend keeps its own map of deallocated
+// extents: blocks never written since creation, or unmapped. UNMAP zeroes the
+// blocks (a tail range is cut off with ftruncate and re-extended, which frees
+// the space); reads of deallocated blocks return zeros (LBPRZ = 1). The map is
+// saved beside the file (<path>.unmapped.json) on flush and close; a file
+// found without a map is treated as fully mapped.
+import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import type { BlockBackend, ExtentStatus } from '../../scsi/sbc/block-backend.ts';
+
+export interface SparseFileOptions {
+  readonly path: string;
+  /** Volume size in bytes; rounded down to whole blocks. An existing file is grown (sparsely) to it. */
+  readonly sizeBytes: bigint | number;
+  /** Logical block length. Default 512. */
+  readonly blockSize?: number;
+}
+
+type Extent = readonly [bigint, bigint]; // [start, end)
+
+const ZERO_CHUNK = 1 << 20;
+
+export class SparseFileBackend implements BlockBackend {
+  readonly blockSize: number;
+  readonly blockCount: bigint;
+  readonly #fh: FileHandle;
+  readonly #mapPath: string;
+  /** Deallocated extents, sorted and disjoint. */
+  #unmapped: Extent[];
+  #mapDirty = false;
+
+  private constructor(fh: FileHandle, path: string, blockSize: number, blockCount: bigint, unmapped: Extent[]) {
+    this.#fh = fh;
+    this.#mapPath = `${path}.unmapped.json`;
+    this.blockSize = blockSize;
+    this.blockCount = blockCount;
+    this.#unmapped = unmapped;
+  }
+
+  /** Open or create the file. */
+  static async open(opts: SparseFileOptions): Promise<SparseFileBackend> {
+    const blockSize = opts.blockSize ?? 512;
+    const blockCount = BigInt(opts.sizeBytes) / BigInt(blockSize);
+    const fh = await open(opts.path, 'a+').then((h) => h.close()).then(() => open(opts.path, 'r+'));
+    const oldBytes = BigInt((await fh.stat()).size);
+    const oldBlocks = oldBytes / BigInt(blockSize);
+    let unmapped = await loadMap(`${opts.path}.unmapped.json`, blockCount);
+    if (unmapped === undefined) unmapped = oldBlocks < blockCount ? [[oldBlocks, blockCount]] : [];
+    await fh.truncate(Number(blockCount * BigInt(blockSize)));
+    const b = new SparseFileBackend(fh, opts.path, blockSize, blockCount, unmapped);
+    b.#mapDirty = true;
+    return b;
+  }
+
+  async read(lba: bigint, blocks: number): Promise<Buffer> {
+    const buf = Buffer.alloc(blocks * this.blockSize);
+    if (blocks === 0) return buf;
+    await this.#fh.read(buf, 0, buf.length, Number(lba) * this.blockSize);
+    return buf;
+  }
+
+  async write(lba: bigint, data: Buffer): Promise<void> {
+    if (data.length === 0) return;
+    await this.#fh.write(data, 0, data.length, Number(lba) * this.blockSize);
+    this.#setUnmapped(lba, lba + BigInt(data.length / this.blockSize), false);
+  }
+
+  async flush(): Promise<void> {
+    await this.#fh.datasync();
+    await this.#saveMap();
+  }
+
+  async unmap(lba: bigint, blocks: bigint): Promise<void> {
+    const end = lba + blocks;
+    if (blocks === 0n) return;
+    if (end === this.blockCount) {
+      await this.#fh.truncate(Number(lba) * this.blockSize);
+      await this.#fh.truncate(Number(this.blockCount) * this.blockSize);
+    } else {
+      for (const [s, e] of this.#mappedWithin(lba, end)) await this.#zero(s, e);
+    }
+    this.#setUnmapped(lba, end, true);
+  }
+
+  async extentStatus(lba: bigint): Promise<ExtentStatus> {
+    for (const [s, e] of this.#unmapped) {
+      if (lba < s) return { mapped: true, blocks: s - lba };
+      if (lba < e) return { mapped: false, blocks: e - lba };
+    }
+    return { mapped: true, blocks: this.blockCount - lba };
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#fh.close();
+  }
+
+  async #zero(start: bigint, end: bigint): Promise<void> {
+    const zeros = Buffer.alloc(Math.min(ZERO_CHUNK, Number(end - start) * this.blockSize));
+    for (let at = Number(start) * this.blockSize; at < Number(end) * this.blockSize; at += zeros.length) {
+      const n = Math.min(zeros.length, Number(end) * this.blockSize - at);
+      await this.#fh.write(zeros, 0, n, at);
+    }
+  }
+
+  /** The mapped sub-ranges of [start, end). */
+  #mappedWithin(start: bigint, end: bigint): Extent[] {
+    const out: Extent[] = [];
+    let at = start;
+    for (const [s, e] of this.#unmapped) {
+      if (e <= at) continue;
+      if (s >= end) break;
+      if (s > at) out.push([at, s]);
+      at = e > at ? e : at;
+    }
+    if (at < end) out.push([at, end]);
+    return out;
+  }
+
+  /** Mark [start, end) deallocated (true) or mapped (false), keeping the list sorted and merged. */
+  #setUnmapped(start: bigint, end: bigint, unmapped: boolean): void {
+    const next: Extent[] = [];
+    for (const [s, e] of this.#unmapped) {
+      if (e <= start || s >= end) next.push([s, e]);
+      else {
+        if (s < start) next.push([s, start]);
+        if (e > end) next.push([end, e]);
+      }
+    }
+    if (unmapped) next.push([start, end]);
+    next.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const merged: Extent[] = [];
+    for (const x of next) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last[1] >= x[0]) merged[merged.length - 1] = [last[0], x[1] > last[1] ? x[1] : last[1]];
+      else merged.push(x);
+    }
+    this.#unmapped = merged;
+    this.#mapDirty = true;
+  }
+
+  async #saveMap(): Promise<void> {
+    if (!this.#mapDirty) return;
+    this.#mapDirty = false;
+    const json = JSON.stringify({ blockCount: this.blockCount.toString(), unmapped: this.#unmapped.map(([s, e]) => [s.toString(), e.toString()]) });
+    await writeFile(`${this.#mapPath}.tmp`, json);
+    await rename(`${this.#mapPath}.tmp`, this.#mapPath);
+  }
+}
+
+/** Load a saved map; undefined when absent or unreadable (then the file counts as mapped). */
+async function loadMap(path: string, blockCount: bigint): Promise<Extent[] | undefined> {
+  try {
+    const raw = JSON.parse(await readFile(path, 'utf8')) as { unmapped?: unknown };
+    if (!Array.isArray(raw.unmapped)) return undefined;
+    return raw.unmapped
+      .map((x): Extent => [BigInt((x as string[])[0] ?? 0), BigInt((x as string[])[1] ?? 0)])
+      .map(([s, e]): Extent => [s, e > blockCount ? blockCount : e])
+      .filter(([s, e]) => s < e);
+  } catch {
+    return undefined;
+  }
+}
