@@ -6,6 +6,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { changerProfiles, tapeDriveProfiles } from '../scsi/profiles/index.ts';
+import { LTO_MEDIA } from '../tapes/barcode.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
 
@@ -73,12 +75,40 @@ const disk = z.strictObject({
   blockSize: z.union([z.literal(512), z.literal(4096)]).default(512),
 });
 
+const profileName = (known: ReadonlyMap<string, unknown>) =>
+  z.string().refine((v) => known.has(v), { message: `unknown personality (known: ${[...known.keys()].join(', ')})` });
+
+/** Cartridges created at start when absent: VOLSER = prefix + zero-padded number, then the media id. */
+const cartridges = z.strictObject({
+  prefix: z.string().regex(/^[A-Z0-9]{1,5}$/, { message: 'use 1-5 characters A-Z/0-9' }),
+  first: z.number().int().min(0).default(1),
+  count: z.number().int().min(1).max(10000),
+  media: z.string().refine((v) => LTO_MEDIA.has(v), { message: `unknown LTO media id (known: ${[...LTO_MEDIA.keys()].join(', ')})` }),
+  /** A virtual capacity below the media's native one. */
+  capacity: size.optional(),
+  pool: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('default'),
+}).refine((c) => String(c.first + c.count - 1).length <= 6 - c.prefix.length, {
+  message: 'prefix + number must fit in the 6-character volume serial',
+});
+
+/** A tape library on one target: LUN 0 the changer, LUNs 1..drives the drives. */
+const library = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { message: 'use 1-32 letters, digits, - or _' }),
+  changer: profileName(changerProfiles).default('stk-l700'),
+  drive: profileName(tapeDriveProfiles).default('ibm-ult3580-td6'),
+  drives: z.number().int().min(1).max(64).default(2),
+  slots: z.number().int().min(1).max(10000).default(20),
+  mailslots: z.number().int().min(0).max(240).default(4),
+  cartridges: z.array(cartridges).default([]),
+});
+
 const target = z.strictObject({
   iqn,
   alias: z.string().optional(),
   chap: chap.optional(),
   initiators: z.array(iqn).optional(),
   disks: z.array(disk).default([]),
+  library: library.optional(),
 });
 
 const schema = z.strictObject({
@@ -90,12 +120,18 @@ const schema = z.strictObject({
   targets: z.array(target).min(1, { message: 'at least one target is needed' }),
 }).superRefine((c, ctx) => {
   const seen = new Set<string>();
+  const libraries = new Set<string>();
   c.targets.forEach((t, i) => {
     if (seen.has(t.iqn)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'iqn'], message: `${t.iqn} is defined twice` });
     seen.add(t.iqn);
+    if (t.library) {
+      if (libraries.has(t.library.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library', 'name'], message: `library ${t.library.name} is defined twice` });
+      libraries.add(t.library.name);
+    }
     const luns = new Set<number>();
+    if (t.library) for (let l = 0; l <= t.library.drives; l++) luns.add(l);
     t.disks.forEach((d, j) => {
-      if (luns.has(d.lun)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'disks', j, 'lun'], message: `LUN ${d.lun} is used twice in ${t.iqn}` });
+      if (luns.has(d.lun)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'disks', j, 'lun'], message: `LUN ${d.lun} is used twice in ${t.iqn} (a library takes LUN 0 and one per drive)` });
       luns.add(d.lun);
     });
   });
@@ -104,6 +140,8 @@ const schema = z.strictObject({
 export type Config = z.output<typeof schema> & { readonly store: string };
 export type TargetConfig = Config['targets'][number];
 export type DiskConfig = TargetConfig['disks'][number];
+export type LibraryConfig = NonNullable<TargetConfig['library']>;
+export type CartridgeBatchConfig = LibraryConfig['cartridges'][number];
 
 export interface Overrides {
   readonly listen?: string;

@@ -89,6 +89,8 @@ export class Fuzzer {
   readonly #report: FuzzReport = { cases: 0, byOutcome: {}, failures: [], reconnects: 0, goodOps: 0, goodErrors: [] };
   /** Opcodes each fuzzed LUN supports, from REPORT SUPPORTED OPERATION CODES. */
   readonly #supported = new Map<number, Set<number>>();
+  /** LUNs that answer LOGICAL UNIT NOT SUPPORTED (no LU mapped there). */
+  readonly #unmapped = new Set<number>();
   #ini: Initiator | undefined;
   #isid = 0;
 
@@ -134,6 +136,11 @@ export class Fuzzer {
     const ops = new Set<number>();
     for (let attempt = 0; attempt < 3; attempt++) {
       const r = await ini.command(lun, Buffer.from([0xa3, 0x0c, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]), { readLength: 65536 });
+      const t = r.status === 0x02 ? senseTriple(r.sense) : undefined;
+      if (t?.key === 0x5 && t.asc === 0x25) {
+        this.#unmapped.add(lun);
+        return new Set([0x12, 0xa0, 0x03]); // INQUIRY, REPORT LUNS, REQUEST SENSE
+      }
       if (r.status !== 0) continue; // a unit attention first
       const len = r.data.readUInt32BE(0);
       for (let at = 4; at + 8 <= Math.min(4 + len, r.data.length); at += (r.data[at + 5]! & 0x02) ? 20 : 8) ops.add(r.data[at]!);
@@ -179,7 +186,7 @@ export class Fuzzer {
   }
 
   #check(o: Outcome, lun: number, cdb: Buffer): void {
-    if (o.kind !== 'status') return this.#count(o.kind === 'closed' ? 'dropped connection' : o.kind);
+    if (o.kind !== 'status') return this.#count(o.kind === 'closed' ? 'dropped connection' : 'command ignored, ping answered');
     const { status, sense } = o.result;
     const ok = [0x00, 0x02, 0x04, 0x08, 0x18, 0x28].includes(status);
     if (!ok) return this.#fail(`LUN ${lun} CDB ${cdb.toString('hex')}: status 0x${status.toString(16)}`);
@@ -187,7 +194,10 @@ export class Fuzzer {
     const t = senseTriple(sense);
     if (!t) return this.#fail(`LUN ${lun} CDB ${cdb.toString('hex')}: CHECK CONDITION with malformed sense ${sense.toString('hex')}`);
     const unsupported = !this.#supported.get(lun)?.has(cdb[0]!);
-    if (unsupported && t.key !== 0x6 && !(t.key === 0x5 && t.asc === 0x20 && t.ascq === 0)) {
+    if (unsupported && this.#unmapped.has(lun) && !(t.key === 0x5 && t.asc === 0x25 && t.ascq === 0)) {
+      return this.#fail(`unmapped LUN ${lun} opcode 0x${cdb[0]!.toString(16)}: sense ${t.key.toString(16)}/${t.asc.toString(16)}/${t.ascq.toString(16)}, want 5/25/00`);
+    }
+    if (unsupported && !this.#unmapped.has(lun) && t.key !== 0x6 && !(t.key === 0x5 && t.asc === 0x20 && t.ascq === 0)) {
       return this.#fail(`LUN ${lun} unsupported opcode 0x${cdb[0]!.toString(16)}: sense ${t.key.toString(16)}/${t.asc.toString(16)}/${t.ascq.toString(16)}, want 5/20/00`);
     }
     this.#count(`check condition ${t.key.toString(16)}/${t.asc.toString(16).padStart(2, '0')}/${t.ascq.toString(16).padStart(2, '0')}`);
@@ -212,17 +222,22 @@ export class Fuzzer {
     if (rng.int(10) === 0) {
       // A lying header: DataSegmentLength and TotalAHSLength set at random.
       b[4] = rng.int(256);
-      b.writeUIntBE(rng.int(1 << 24), 5, 3);
-      ini.sendRaw(Buffer.concat([b, data]));
+      const declared = rng.int(2) ? rng.int(1 << 24) : rng.int(65536);
+      b.writeUIntBE(declared, 5, 3);
+      // Complete whatever the header promised (up to a bound) so that a target
+      // that reads it stays in step and must answer the ping that follows.
+      ini.sendRaw(Buffer.concat([b, Buffer.alloc(Math.min(b[4] * 4 + ((declared + 3) & ~3), 300_000))]));
     } else {
       ini.sendPdu(b, data);
       if (op === 0x01 && (b[1]! & 0x40) === 0) ini.cmdSN = (ini.cmdSN + 1) >>> 0;
     }
     const before = ini.unsolicited.length;
     const pong = await this.#withTimeout(ini, ini.ping().then(() => undefined));
+    // A mutated PDU may leave CmdSN or task state the fuzzer cannot know: start afresh.
+    ini.destroy();
     if (pong.kind === 'closed') return this.#count('dropped connection');
     if (ini.unsolicited.slice(before).some((p) => p.opcode === TargetOp.REJECT)) return this.#count('reject');
-    this.#count(pong.kind === 'silent' ? 'ignored, ping answered' : pong.kind);
+    this.#count(pong.kind === 'silent' ? 'ping answered late' : 'ping answered');
   }
 
   /** Random bytes on a fresh connection that has not logged in. */
@@ -231,8 +246,10 @@ export class Fuzzer {
     const raw = await Initiator.connect(this.#o.host, this.#o.port);
     try {
       raw.sendRaw(rng.bytes(1 + rng.int(rng.int(2) ? 48 : 4096)));
-      raw.sendRaw(Buffer.alloc(BHS * 2)); // zeros: a NOP-Out before login must end the connection
-      const r = await Promise.race([raw.waitClosed().then(() => 'closed'), sleep(this.#o.answerTimeoutMs ?? 3000).then(() => 'open')]);
+      // Zeros: they complete any data segment the garbage announced (login data is at most
+      // 8 KiB), then read as a NOP-Out before login, which must end the connection.
+      raw.sendRaw(Buffer.alloc(16384 + BHS * 2));
+      const r = await Promise.race([raw.waitClosed().then(() => 'closed'), sleep(this.#o.answerTimeoutMs ?? 1000).then(() => 'open')]);
       if (r === 'open' && raw.unsolicited.length === 0) this.#fail('garbage before login: connection neither answered nor closed');
       else this.#count(r === 'closed' ? 'dropped connection' : 'answered garbage');
     } finally {
@@ -241,7 +258,7 @@ export class Fuzzer {
   }
 
   async #withTimeout<T>(ini: Initiator, p: Promise<T>): Promise<{ kind: 'status'; result: T } | { kind: 'closed' } | { kind: 'silent' }> {
-    const timeout = this.#o.answerTimeoutMs ?? 3000;
+    const timeout = this.#o.answerTimeoutMs ?? 1000;
     const r = await Promise.race([
       p.then((result) => ({ kind: 'status' as const, result }), (e: unknown) => {
         if (e instanceof ConnectionClosed) return { kind: 'closed' as const };

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
-import { buildGateway } from '../wiring.ts';
+import { buildGateway } from '../wiring/index.ts';
 
 interface ServeOptions {
   readonly config: string;

@@ -2,17 +2,21 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogicalUnit } from '../scsi/command.ts';
-import { DISK_VERSION_DESCRIPTORS, Disk } from '../scsi/sbc/disk.ts';
-import { UnmappedLun } from '../scsi/spc/unmapped-lun.ts';
-import { SparseFileBackend } from './cdp/sparse-file-backend.ts';
-import type { Config, DiskConfig, TargetConfig } from './config.ts';
-import { IscsiServer, type TargetDefinition } from './iscsi/server.ts';
-import type { Logger } from './log.ts';
+import type { LogicalUnit } from '../../scsi/command.ts';
+import { DISK_VERSION_DESCRIPTORS, Disk } from '../../scsi/sbc/disk.ts';
+import { UnmappedLun } from '../../scsi/spc/unmapped-lun.ts';
+import { CartridgePool } from '../../tapes/cartridge-pool.ts';
+import { Catalog } from '../catalog/catalog.ts';
+import { SparseFileBackend } from '../cdp/sparse-file-backend.ts';
+import type { Config, DiskConfig, TargetConfig } from '../config.ts';
+import { IscsiServer, type TargetDefinition } from '../iscsi/server.ts';
+import type { Logger } from '../log.ts';
+import { buildLibrary } from './library.ts';
+import { openStore, type OpenedStore } from './store.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
-  /** Stop accepting, drop sessions, flush and close every logical unit. */
+  /** Stop accepting, drop sessions, flush cartridges to the store, close the catalog. */
   close(): Promise<void>;
   /** Target IQNs with their LUNs and device types, for the startup log. */
   describe(): Record<string, string[]>;
@@ -40,19 +44,50 @@ async function buildDisk(t: TargetConfig, d: DiskConfig, dataDir: string, log: L
   });
 }
 
+/** The tape side: one store, one catalog, one cartridge pool shared by every library. */
+interface TapeSide {
+  readonly opened: OpenedStore;
+  readonly catalog: Catalog;
+  readonly pool: CartridgePool;
+}
+
+async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
+  const opened = await openStore(config.store);
+  const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
+  const pool = new CartridgePool({
+    store: opened.store,
+    prefix: '',
+    stagingDir: join(config.data, 'staging'),
+    directory: catalog,
+    sink: catalog,
+    onError: (e, barcode) => log.error('cartridge background error', { barcode, error: String(e) }),
+  });
+  return { opened, catalog, pool };
+}
+
 export async function buildGateway(config: Config, log: Logger): Promise<Gateway> {
   await mkdir(config.data, { recursive: true });
   const units: LogicalUnit[] = [];
   const targets: TargetDefinition[] = [];
   const described: Record<string, string[]> = {};
+  const tapes = config.targets.some((t) => t.library) ? await buildTapeSide(config, log) : undefined;
   for (const t of config.targets) {
     const luns = new Map<number, LogicalUnit>();
-    described[t.iqn] = [];
+    const lines: string[] = (described[t.iqn] = []);
+    if (t.library && tapes) {
+      const lib = await buildLibrary(t.iqn, t.library, { catalog: tapes.catalog, pool: tapes.pool, log, serialFor: (name, prefix) => serialFor(t.iqn, name, prefix) });
+      for (const [lun, lu] of lib.luns) {
+        luns.set(lun, lu);
+        units.push(lu);
+      }
+      lines.push(`0: changer ${t.library.changer} (${t.library.slots} slots, ${t.library.mailslots} import/export)`);
+      lib.drives.forEach((_, i) => lines.push(`${i + 1}: tape drive ${t.library!.drive}`));
+    }
     for (const d of t.disks) {
       const disk = await buildDisk(t, d, config.data, log);
       luns.set(d.lun, disk);
       units.push(disk);
-      described[t.iqn]!.push(`${d.lun}: disk ${d.name} (${d.size} bytes)`);
+      lines.push(`${d.lun}: disk ${d.name} (${d.size} bytes)`);
     }
     targets.push({
       iqn: t.iqn,
@@ -69,6 +104,11 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     async close() {
       await server.close();
       await Promise.all(units.map((u) => u.close()));
+      if (tapes) {
+        await tapes.pool.closeAll();
+        tapes.catalog.close();
+        await tapes.opened.close();
+      }
     },
     describe: () => described,
   };

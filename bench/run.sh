@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# bench/run.sh (npm run bench -- disk|tape [--reps N] [--size 1G] [--only tgt|ours]):
+# Debian tgt and s3vtl side by side with iscsi-tape-bench; see bench/run.ts.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+[ -x .work/tools/iscsi-tape-bench ] || bash "${S3VTL_SHARED:-$ROOT/../shared}/tools/build" "$ROOT/.work/tools" >/dev/null
+exec node --import=tsx bench/run.ts "$@"

@@ -1,0 +1,48 @@
+// Rebuild the catalog from the bucket alone: every cartridge has its newest
+// manifest under <prefix>/tapes/<BARCODE>/manifest/, and a manifest carries
+// the medium metadata, segments, filemarks and EOD. Cartridges are found by
+// skipping through the listing one cartridge at a time (startAfter
+// "<prefix>/tapes/<BARCODE>/~"), so segment keys are never enumerated.
+// Library placement is not in the bucket: rebuilt cartridges are outside
+// every element until the operator (or wiring) places them.
+
+import { TapeKeys } from '../../tapes/keys.ts';
+import { readLatestManifest } from '../../tapes/manifest.ts';
+import type { ObjectStore } from '../../tapes/object-store.ts';
+import type { Catalog } from './catalog.ts';
+
+export interface RebuildReport {
+  /** Barcodes restored or updated from a manifest. */
+  readonly cartridges: string[];
+  /** Barcodes whose manifests could not be read, with the reason. */
+  readonly failed: { barcode: string; reason: string }[];
+}
+
+export async function rebuildFromStore(catalog: Catalog, store: ObjectStore, prefix: string): Promise<RebuildReport> {
+  const keys = new TapeKeys(prefix);
+  const report: RebuildReport = { cartridges: [], failed: [] };
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.list(keys.tapesPrefix, { limit: 1, ...(after === undefined ? {} : { startAfter: after }) });
+    const first = page.objects[0];
+    if (first === undefined) break;
+    const barcode = keys.barcodeOf(first.key);
+    if (barcode === undefined) {
+      after = first.key;
+      continue;
+    }
+    after = keys.afterCartridge(barcode);
+    try {
+      const m = await readLatestManifest(store, keys, barcode);
+      if (m === undefined) {
+        report.failed.push({ barcode, reason: 'objects but no manifest' });
+        continue;
+      }
+      catalog.manifestCommitted(m, keys.manifest(barcode, m.version));
+      report.cartridges.push(barcode);
+    } catch (e) {
+      report.failed.push({ barcode, reason: (e as Error).message });
+    }
+  }
+  return report;
+}

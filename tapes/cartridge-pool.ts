@@ -1,0 +1,102 @@
+// CartridgePool: what a tape drive's load() calls. Opens a cartridge by
+// barcode (creating blank media in the store the first time, from what the
+// directory — the catalog — says the cartridge is), shares one uploader and
+// one read cache across cartridges, and lets a barcode be open only once.
+
+import * as path from 'node:path';
+import { Cartridge, type CartridgeMedium } from './cartridge.ts';
+import { CartridgeError, CartridgeErrorCode } from './errors.ts';
+import { TapeKeys } from './keys.ts';
+import type { ManifestSink } from './manifest.ts';
+import type { ObjectStore } from './object-store.ts';
+import type { PipelineOptions } from './segment-pipeline.ts';
+import { type ReadCacheOptions, SegmentReader } from './segment-reader.ts';
+import { SegmentUploader, type UploaderOptions } from './uploader.ts';
+
+/** A cartridge as the catalog knows it. */
+export interface CartridgeSpec extends CartridgeMedium {
+  readonly barcode: string;
+  /** Newest manifest version the catalog has seen (a listing hint), 0 if none. */
+  readonly manifestVersion?: number;
+}
+
+/** Where cartridges are described; the catalog implements it. Declared here so tapes/ never imports it. */
+export interface CartridgeDirectory {
+  describe(barcode: string): CartridgeSpec | undefined | Promise<CartridgeSpec | undefined>;
+}
+
+export interface CartridgePoolOptions {
+  readonly store: ObjectStore;
+  /** Store-wide key prefix ('' for none). */
+  readonly prefix: string;
+  /** Root of the local staging area (upload buffer). */
+  readonly stagingDir: string;
+  readonly directory: CartridgeDirectory;
+  readonly sink?: ManifestSink;
+  readonly segments?: PipelineOptions;
+  readonly readCache?: ReadCacheOptions;
+  readonly upload?: UploaderOptions;
+  readonly onError?: (e: unknown, barcode: string) => void;
+}
+
+export class CartridgePool {
+  readonly #o: CartridgePoolOptions;
+  readonly #keys: TapeKeys;
+  readonly #uploader: SegmentUploader;
+  readonly #reader: SegmentReader;
+  readonly #open = new Map<string, Promise<Cartridge>>();
+
+  constructor(options: CartridgePoolOptions) {
+    this.#o = options;
+    this.#keys = new TapeKeys(options.prefix);
+    this.#uploader = new SegmentUploader(options.store, options.upload);
+    this.#reader = new SegmentReader(options.store, options.readCache);
+  }
+
+  get keys(): TapeKeys {
+    return this.#keys;
+  }
+
+  /** Open a cartridge for a drive. Throws VTL_CARTRIDGE_NOT_FOUND (unknown barcode) or VTL_CARTRIDGE_BUSY (already loaded). */
+  open(barcode: string): Promise<Cartridge> {
+    if (this.#open.has(barcode)) {
+      return Promise.reject(new CartridgeError(CartridgeErrorCode.BUSY, barcode, 'already open (loaded in another drive?)'));
+    }
+    const opening = this.#openNew(barcode);
+    this.#open.set(barcode, opening);
+    opening.catch(() => this.#open.delete(barcode));
+    return opening;
+  }
+
+  isOpen(barcode: string): boolean {
+    return this.#open.has(barcode);
+  }
+
+  /** Close every open cartridge (shutdown): seals, uploads and commits what is staged. */
+  async closeAll(): Promise<void> {
+    const all = [...this.#open.values()];
+    const results = await Promise.allSettled(all.map(async (p) => (await p).close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  async #openNew(barcode: string): Promise<Cartridge> {
+    const spec = await this.#o.directory.describe(barcode);
+    if (spec === undefined) throw new CartridgeError(CartridgeErrorCode.NOT_FOUND, barcode, 'not in the catalog');
+    return Cartridge.open({
+      ...this.#o.segments,
+      barcode,
+      store: this.#o.store,
+      keys: this.#keys,
+      stagingDir: path.resolve(this.#o.stagingDir),
+      medium: spec,
+      create: true,
+      uploader: this.#uploader,
+      reader: this.#reader,
+      ...(this.#o.sink === undefined ? {} : { sink: this.#o.sink }),
+      ...(spec.manifestVersion === undefined ? {} : { manifestHint: spec.manifestVersion }),
+      onError: (e) => this.#o.onError?.(e, barcode),
+      onRelease: () => this.#open.delete(barcode),
+    });
+  }
+}

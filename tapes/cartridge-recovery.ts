@@ -1,0 +1,101 @@
+// Rebuild a cartridge's logical tape when it is opened: the newest manifest in
+// the store, plus whatever the staging journal says was made durable locally
+// after it (sealed segments not yet committed, the open segment up to the
+// last sync point, cuts, attribute changes). Staging files the journal does
+// not name are leftovers of a crash and are deleted.
+
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { CartridgeError, CartridgeErrorCode } from './errors.ts';
+import type { Manifest, ManifestSegment } from './manifest.ts';
+import { segmentFileName } from './segment-pipeline.ts';
+import type { JournalEntry, PendingSegmentEntry } from './staging-journal.ts';
+import { StagingSegment } from './staging-segment.ts';
+import { type SegmentRef, TapeModel, lowerBound } from './tape-model.ts';
+
+export interface RestoredState {
+  readonly model: TapeModel;
+  readonly attributes: Map<number, Buffer>;
+  readonly nextSeq: number;
+}
+
+const committedRef = (s: ManifestSegment): SegmentRef => ({
+  seq: s.seq, first: s.first, key: s.key, records: s.records, count: s.count, dataBytes: s.dataBytes,
+  size: s.size, indexOffset: s.indexOffset, state: 'committed', staging: undefined, dropped: false,
+});
+
+export async function restoreState(
+  barcode: string,
+  manifest: Manifest,
+  journal: JournalEntry | undefined,
+  stagingDir: string,
+  batchBytes: number,
+  segmentKey: (first: number, last: number, seq: number) => string,
+): Promise<RestoredState> {
+  const fail = (why: string, cause?: unknown): never => {
+    throw new CartridgeError(CartridgeErrorCode.STAGING, barcode, `staging recovery: ${why}`, { cause });
+  };
+  let committed: SegmentRef[] = manifest.segments.map(committedRef);
+  let pending: readonly PendingSegmentEntry[] = [];
+  if (journal !== undefined) {
+    if (journal.base === manifest.version) {
+      // The journal may have cut the committed tape after this manifest.
+      if (journal.keep > committed.length) fail(`journal keeps ${journal.keep} of ${committed.length} segments`);
+      committed = committed.slice(0, journal.keep);
+      const last = committed[committed.length - 1];
+      if (journal.trimmed !== undefined && last !== undefined) {
+        if (journal.trimmed.seq !== last.seq) fail(`journal trims segment ${journal.trimmed.seq}, manifest has ${last.seq}`);
+        last.count = journal.trimmed.count;
+        last.dataBytes = journal.trimmed.dataBytes;
+      }
+      pending = journal.pending;
+    } else if (journal.base === manifest.version - 1) {
+      // Crashed after writing a manifest and before rebasing the journal on it:
+      // the manifest was built from this journal's state, so only the pending
+      // segments it does not name are still staged.
+      const inManifest = new Set(manifest.segments.map((s) => s.seq));
+      pending = journal.pending.filter((p) => !inManifest.has(p.seq));
+    } else {
+      fail(`journal is relative to manifest ${journal.base}, store has ${manifest.version}: another gateway wrote this cartridge?`);
+    }
+  }
+
+  const model = new TapeModel();
+  const end = committed.length === 0 ? 0 : committed[committed.length - 1]!.first + committed[committed.length - 1]!.count;
+  const committedMarks = manifest.filemarks.slice(0, lowerBound(manifest.filemarks as number[], end));
+  for (const ref of committed) model.addSegment(ref, []);
+  for (const f of committedMarks) model.filemarks.push(f);
+
+  const keepFiles = new Set<string>();
+  try {
+    for (const p of pending) {
+      const file = path.join(stagingDir, segmentFileName(p.seq));
+      keepFiles.add(segmentFileName(p.seq));
+      const staging = await StagingSegment.recover(file, p.seq, p.first, p.bytes, p.sealed, batchBytes);
+      if (!p.sealed && p.count < staging.index.count) await staging.truncate(p.count);
+      const sealed = staging.sealed;
+      const ref: SegmentRef = {
+        seq: p.seq, first: p.first, records: staging.index.count, count: p.count,
+        dataBytes: staging.index.dataBytes(p.count), size: sealed?.size ?? 0, indexOffset: sealed?.indexOffset ?? 0,
+        key: p.sealed ? segmentKey(p.first, p.first + staging.index.count - 1, p.seq) : '', state: p.sealed ? 'sealed' : 'open', staging, dropped: false,
+      };
+      if (p.count === 0 && !p.sealed) {
+        keepFiles.delete(segmentFileName(p.seq));
+        await staging.remove();
+        continue;
+      }
+      model.addSegment(ref, staging.index.filemarks(p.count).map((i) => i + p.first));
+    }
+  } catch (e) {
+    for (const ref of model.segments) await ref.staging?.close();
+    if (e instanceof CartridgeError) throw e;
+    return fail((e as Error).message, e);
+  }
+
+  for (const name of await fs.readdir(stagingDir)) {
+    if (name.endsWith('.seg') && !keepFiles.has(name)) await fs.rm(path.join(stagingDir, name), { force: true });
+  }
+  const attributes = new Map<number, Buffer>();
+  for (const [k, v] of Object.entries(journal?.attributes ?? manifest.attributes)) attributes.set(Number.parseInt(k, 16), Buffer.from(v, 'base64'));
+  return { model, attributes, nextSeq: Math.max(manifest.nextSeq, journal?.nextSeq ?? 0) };
+}

@@ -1,0 +1,311 @@
+// A cartridge: the SequentialMedium a tape drive reads and writes, over a
+// segment table in the object store plus the local staging area. Matches the
+// shape of scsi/ssc/medium.ts structurally (tapes/ does not import scsi/).
+//
+// SSC-4 4.2.2: positions are logical object identifiers, blocks and filemarks
+// both count, 0 is BOP. Reading a filemark moves past it; at EOD a read does
+// not move. A write or WRITE FILEMARKS at a position before EOD makes the new
+// object the last one before EOD (the rest is cut, no object is rewritten).
+
+import { defaultEarlyWarning } from './barcode.ts';
+import { CartridgeError, CartridgeErrorCode, MediumIntegrityError } from './errors.ts';
+import type { TapeKeys } from './keys.ts';
+import { type ManifestSink, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readLatestManifest, writeManifest, type Manifest } from './manifest.ts';
+import type { ObjectStore } from './object-store.ts';
+import { RECORD_HEADER_BYTES, RecordKind } from './record-format.ts';
+import { restoreState } from './cartridge-recovery.ts';
+import { SegmentPipeline, type PipelineOptions } from './segment-pipeline.ts';
+import { SegmentReader } from './segment-reader.ts';
+import { verifyRecord } from './segment-format.ts';
+import { StagingJournal } from './staging-journal.ts';
+import { lockStaging } from './staging-lock.ts';
+import type { TapeModel } from './tape-model.ts';
+import { SegmentUploader } from './uploader.ts';
+import * as path from 'node:path';
+
+// Structural copies of scsi/ssc/medium.ts types (checked for assignability in wiring).
+export interface MediumPosition { readonly objectId: number; readonly fileNumber: number; readonly eodObjectId: number }
+export type ReadOutcome = { readonly kind: 'block'; readonly data: Buffer } | { readonly kind: 'filemark' } | { readonly kind: 'end-of-data' };
+export type SpaceStop = 'filemark' | 'end-of-data' | 'beginning-of-partition';
+export interface SpaceOutcome { readonly spaced: number; readonly stoppedBy?: SpaceStop }
+export interface MediumAttributes {
+  readonly barcode: string; readonly mediaType: string; readonly worm: boolean; readonly writeProtected: boolean;
+  readonly capacityBytes: number; readonly earlyWarningBytes: number;
+}
+
+/** What the catalog (or config) says about a cartridge; used to create blank media. */
+export interface CartridgeMedium {
+  readonly mediaType: string;
+  readonly capacityBytes: number;
+  readonly worm: boolean;
+  readonly pool: string | null;
+  readonly writeProtected?: boolean;
+  readonly earlyWarningBytes?: number;
+}
+
+export interface CartridgeOptions extends PipelineOptions {
+  readonly barcode: string;
+  readonly store: ObjectStore;
+  readonly keys: TapeKeys;
+  /** Root of the staging area; this cartridge uses <stagingDir>/<barcode>/. */
+  readonly stagingDir: string;
+  readonly medium: CartridgeMedium;
+  /** Write manifest version 1 (blank media) when the store has none (default false: VTL_CARTRIDGE_NOT_FOUND). */
+  readonly create?: boolean;
+  /** Shared across cartridges by CartridgePool; created per cartridge when absent. */
+  readonly uploader?: SegmentUploader;
+  readonly reader?: SegmentReader;
+  readonly sink?: ManifestSink;
+  /** Newest manifest version the caller knows of (the catalog's), to shorten the listing. */
+  readonly manifestHint?: number;
+  /** Background failures (uploads, commits, sink) are reported here as well as on the next flush/close. */
+  readonly onError?: (e: unknown) => void;
+  /** Called once after close() or abandon() released the cartridge. */
+  readonly onRelease?: () => void;
+}
+
+const EOD: ReadOutcome = { kind: 'end-of-data' };
+const FILEMARK: ReadOutcome = { kind: 'filemark' };
+const NO_DATA = Buffer.alloc(0);
+
+export class Cartridge {
+  readonly attributes: MediumAttributes;
+  readonly #model: TapeModel;
+  readonly #pipeline: SegmentPipeline;
+  readonly #attrs: Map<number, Buffer>;
+  readonly #release: () => Promise<void>;
+  #pos = 0;
+  #closed = false;
+
+  private constructor(attributes: MediumAttributes, model: TapeModel, pipeline: SegmentPipeline, attrs: Map<number, Buffer>, release: () => Promise<void>) {
+    this.attributes = attributes;
+    this.#model = model;
+    this.#pipeline = pipeline;
+    this.#attrs = attrs;
+    this.#release = release;
+  }
+
+  /** Open (and with `create`, initialise) a cartridge; recovers staged data after a crash. Position is BOP. */
+  static async open(o: CartridgeOptions): Promise<Cartridge> {
+    const onError = o.onError ?? (() => undefined);
+    let manifest = await readLatestManifest(o.store, o.keys, o.barcode, o.manifestHint ?? 0);
+    if (manifest === undefined) {
+      if (o.create !== true) throw new CartridgeError(CartridgeErrorCode.NOT_FOUND, o.barcode, 'no manifest in the store');
+      manifest = blankManifest(o.barcode, o.medium);
+      const key = await writeManifest(o.store, o.keys, manifest);
+      await Promise.resolve(o.sink?.manifestCommitted(manifest, key)).catch(onError);
+    }
+    const unlock = await lockStaging(path.join(o.stagingDir, o.barcode), o.barcode);
+    let journal: StagingJournal | undefined;
+    let state;
+    try {
+      journal = await StagingJournal.open(path.join(o.stagingDir, o.barcode), o.journalCompactAfter);
+      const batchBytes = Math.max(64 << 10, o.batchBytes ?? 1 << 20);
+      state = await restoreState(o.barcode, manifest, journal.last, journal.dir, batchBytes, (f, l, s) => o.keys.segment(o.barcode, f, l, s));
+    } catch (e) {
+      await journal?.close();
+      await unlock();
+      throw e;
+    }
+    const pipeline = new SegmentPipeline(
+      {
+        barcode: o.barcode, store: o.store, keys: o.keys, journal,
+        uploader: o.uploader ?? new SegmentUploader(o.store), reader: o.reader ?? new SegmentReader(o.store),
+        model: state.model, manifest, attributes: state.attributes, nextSeq: state.nextSeq, sink: o.sink, onError,
+      },
+      o,
+    );
+    const capacityBytes = manifest.medium.capacityBytes;
+    const attributes: MediumAttributes = {
+      barcode: o.barcode,
+      mediaType: manifest.medium.mediaType,
+      worm: manifest.medium.worm,
+      writeProtected: o.medium.writeProtected ?? false,
+      capacityBytes,
+      earlyWarningBytes: o.medium.earlyWarningBytes ?? defaultEarlyWarning(capacityBytes),
+    };
+    const release = async (): Promise<void> => {
+      await unlock().catch(onError);
+      o.onRelease?.();
+    };
+    return new Cartridge(attributes, state.model, pipeline, state.attributes, release);
+  }
+
+  position(): MediumPosition {
+    return { objectId: this.#pos, fileNumber: this.#model.fileNumber(this.#pos), eodObjectId: this.#model.eod };
+  }
+
+  usedBytes(): number {
+    return this.#model.usedBytes;
+  }
+
+  /** The newest manifest committed to the store by this cartridge. */
+  get manifest(): Manifest {
+    return this.#pipeline.manifest;
+  }
+
+  async read(): Promise<ReadOutcome> {
+    this.#checkOpen();
+    const p = this.#pos;
+    if (p >= this.#model.eod) return EOD;
+    if (this.#model.isFilemark(p)) {
+      this.#pos = p + 1;
+      return FILEMARK;
+    }
+    const { ref, record } = this.#model.find(p);
+    let data: Buffer;
+    try {
+      const index = await this.#pipeline.index(ref);
+      const length = index.length(record);
+      const image = await this.#pipeline.read(ref, index.offset(record), RECORD_HEADER_BYTES + length);
+      const why = verifyRecord(image, RecordKind.DATA, length, index.crc(record));
+      if (why !== undefined) throw new Error(why);
+      data = image.subarray(RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + length);
+    } catch (e) {
+      if (e instanceof CartridgeError) throw e;
+      const where = ref.key === '' ? `staging segment ${ref.seq}` : ref.key;
+      throw new MediumIntegrityError(p, `${this.attributes.barcode}: object ${p} in ${where}: ${(e as Error).message}`);
+    }
+    this.#pos = p + 1;
+    return { kind: 'block', data };
+  }
+
+  async write(data: Buffer, blockLength: number): Promise<void> {
+    this.#checkWritable();
+    if (!Number.isSafeInteger(blockLength) || blockLength <= 0 || data.length % blockLength !== 0) {
+      throw new CartridgeError(CartridgeErrorCode.INVALID_ARGUMENT, this.attributes.barcode, `${data.length} bytes is not a multiple of block length ${blockLength}`);
+    }
+    if (data.length === 0) return;
+    await this.#truncateHere(data.length);
+    for (let off = 0; off < data.length; off += blockLength) {
+      await this.#pipeline.append(RecordKind.DATA, data.subarray(off, off + blockLength), false);
+    }
+    this.#pos = this.#model.eod;
+  }
+
+  async writeFilemarks(count: number): Promise<void> {
+    this.#checkWritable();
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new CartridgeError(CartridgeErrorCode.INVALID_ARGUMENT, this.attributes.barcode, `filemark count ${count}`);
+    }
+    if (count === 0) return this.flush();
+    await this.#truncateHere(0);
+    for (let i = 0; i < count; i++) await this.#pipeline.append(RecordKind.FILEMARK, NO_DATA, true);
+    this.#pos = this.#model.eod;
+  }
+
+  async erase(): Promise<void> {
+    this.#checkWritable();
+    await this.#truncateHere(0);
+  }
+
+  async spaceBlocks(count: number): Promise<SpaceOutcome> {
+    this.#checkOpen();
+    const r = this.#model.spaceBlocks(this.#pos, count);
+    this.#pos = r.position;
+    return r.stoppedBy === undefined ? { spaced: r.spaced } : { spaced: r.spaced, stoppedBy: r.stoppedBy };
+  }
+
+  async spaceFilemarks(count: number): Promise<SpaceOutcome> {
+    this.#checkOpen();
+    const r = this.#model.spaceFilemarks(this.#pos, count);
+    this.#pos = r.position;
+    return r.stoppedBy === undefined ? { spaced: r.spaced } : { spaced: r.spaced, stoppedBy: r.stoppedBy };
+  }
+
+  async spaceToEndOfData(): Promise<void> {
+    this.#checkOpen();
+    this.#pos = this.#model.eod;
+  }
+
+  async locate(objectId: number): Promise<boolean> {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(objectId) || objectId < 0) {
+      throw new CartridgeError(CartridgeErrorCode.INVALID_ARGUMENT, this.attributes.barcode, `locate ${objectId}`);
+    }
+    this.#pos = Math.min(objectId, this.#model.eod);
+    return objectId <= this.#model.eod;
+  }
+
+  async rewind(): Promise<void> {
+    this.#checkOpen();
+    this.#pos = 0;
+  }
+
+  async flush(): Promise<void> {
+    this.#checkOpen();
+    await this.#pipeline.flush();
+  }
+
+  readAttribute(id: number): Buffer | undefined {
+    const v = this.#attrs.get(id);
+    return v === undefined ? undefined : Buffer.from(v);
+  }
+
+  async writeAttribute(id: number, value: Buffer): Promise<void> {
+    this.#checkOpen();
+    if (!Number.isInteger(id) || id < 0 || id > 0xffff) {
+      throw new CartridgeError(CartridgeErrorCode.INVALID_ARGUMENT, this.attributes.barcode, `attribute id ${id}`);
+    }
+    if (this.attributes.writeProtected) throw new CartridgeError(CartridgeErrorCode.WRITE_PROTECTED, this.attributes.barcode, 'write protected');
+    await this.#pipeline.setAttribute(id, value);
+  }
+
+  listAttributes(): readonly number[] {
+    return [...this.#attrs.keys()].sort((a, b) => a - b);
+  }
+
+  /** Unload: seal, upload and commit everything, then release. Unusable afterwards. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#pipeline.close();
+    } finally {
+      await this.#pipeline.abandon();
+      await this.#release();
+    }
+  }
+
+  /**
+   * Release without sealing or committing (what a crash leaves behind: the
+   * staging area as of the last sync point). For tests and fatal error paths.
+   */
+  async abandon(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pipeline.abandon();
+    await this.#release();
+  }
+
+  /** Cut at the position when it is before EOD, after the WORM, protection and capacity checks. */
+  async #truncateHere(adding: number): Promise<void> {
+    const p = this.#pos;
+    const cutting = p < this.#model.eod;
+    if (cutting && this.attributes.worm) {
+      throw new CartridgeError(CartridgeErrorCode.WORM, this.attributes.barcode, `WORM: cannot overwrite at ${p} before EOD ${this.#model.eod}`);
+    }
+    if (cutting) await this.#pipeline.cut(p);
+    if (this.#model.usedBytes + adding > this.attributes.capacityBytes) {
+      throw new CartridgeError(CartridgeErrorCode.FULL, this.attributes.barcode, `capacity ${this.attributes.capacityBytes} bytes reached`);
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new CartridgeError(CartridgeErrorCode.CLOSED, this.attributes.barcode, 'cartridge is closed');
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.attributes.writeProtected) throw new CartridgeError(CartridgeErrorCode.WRITE_PROTECTED, this.attributes.barcode, 'write protected');
+  }
+}
+
+function blankManifest(barcode: string, medium: CartridgeMedium): Manifest {
+  return {
+    format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, barcode, version: 1,
+    createdAt: new Date().toISOString(),
+    medium: { mediaType: medium.mediaType, capacityBytes: medium.capacityBytes, worm: medium.worm, pool: medium.pool },
+    segments: [], filemarks: [], eodObjectId: 0, usedBytes: 0, attributes: {}, nextSeq: 1,
+  };
+}

@@ -1,0 +1,75 @@
+// Errors of the tapes layer. tapes/ imports nothing from src/ or scsi/, so the
+// operator-facing base lives here with the same shape as src/errors.ts VtlError
+// (a stable `code`, an optional `cause`); wiring may wrap or map them.
+
+export class TapesError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export const StoreErrorCode = {
+  NOT_FOUND: 'VTL_STORE_NOT_FOUND',
+  EXISTS: 'VTL_STORE_EXISTS',
+  INVALID_KEY: 'VTL_STORE_INVALID_KEY',
+  UNAVAILABLE: 'VTL_STORE_UNAVAILABLE',
+} as const;
+export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+
+/** An object store operation failed; `key` names the object when there is one. */
+export class StoreError extends TapesError {
+  readonly key: string | undefined;
+  constructor(code: StoreErrorCode, message: string, options?: { key?: string; cause?: unknown }) {
+    super(code, message, options);
+    this.key = options?.key;
+  }
+}
+
+export const CartridgeErrorCode = {
+  NOT_FOUND: 'VTL_CARTRIDGE_NOT_FOUND',
+  CLOSED: 'VTL_CARTRIDGE_CLOSED',
+  BUSY: 'VTL_CARTRIDGE_BUSY',
+  WRITE_PROTECTED: 'VTL_CARTRIDGE_WRITE_PROTECTED',
+  WORM: 'VTL_CARTRIDGE_WORM',
+  FULL: 'VTL_CARTRIDGE_FULL',
+  CONFLICT: 'VTL_CARTRIDGE_CONFLICT',
+  FORMAT: 'VTL_CARTRIDGE_FORMAT',
+  STAGING: 'VTL_CARTRIDGE_STAGING',
+  INVALID_ARGUMENT: 'VTL_CARTRIDGE_INVALID_ARGUMENT',
+} as const;
+export type CartridgeErrorCode = (typeof CartridgeErrorCode)[keyof typeof CartridgeErrorCode];
+
+/** A cartridge cannot do what was asked (write protected, WORM, full, closed, bad format...). */
+export class CartridgeError extends TapesError {
+  readonly barcode: string;
+  constructor(code: CartridgeErrorCode, barcode: string, message: string, options?: { cause?: unknown }) {
+    super(code, `${barcode}: ${message}`, options);
+    this.barcode = barcode;
+  }
+}
+
+/** A barcode is not a valid volume identifier. */
+export class BarcodeError extends TapesError {
+  readonly barcode: string;
+  constructor(barcode: string, reason: string) {
+    super('VTL_BARCODE_INVALID', `barcode ${JSON.stringify(barcode)}: ${reason}`);
+    this.barcode = barcode;
+  }
+}
+
+/**
+ * Thrown by Cartridge.read() when a record fails verification (CRC32C, header
+ * or index mismatch). Same name, fields and constructor as MediumIntegrityError
+ * in scsi/ssc/medium.ts; wiring maps one to the other (MEDIUM ERROR 11/00).
+ */
+export class MediumIntegrityError extends Error {
+  readonly objectId: number;
+  constructor(objectId: number, message: string) {
+    super(message);
+    this.name = 'MediumIntegrityError';
+    this.objectId = objectId;
+  }
+}

@@ -1,0 +1,70 @@
+// The one key scheme for cartridges in an object store. Numbers are fixed-width
+// lower-case hex so that listing order (byte order) is sequence order.
+//
+//   <prefix>/tapes/<BARCODE>/seg/<%016x first>-<%016x last>-<%08x seq>.seg
+//   <prefix>/tapes/<BARCODE>/manifest/<%016x version>.json
+//
+// `first`/`last` are the logical object ids of the first and last record the
+// segment holds. `seq` is the cartridge's segment sequence number: after an
+// overwrite a new segment can cover the same object ids as an older one, and
+// the older object must stay untouched until a manifest stops naming it, so
+// the key carries a number that is never reused (DESIGN.md's starting point
+// had no `seq`; it is needed for that reason).
+
+const hex = (n: number, width: number): string => {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a non-negative integer: ${n}`);
+  return n.toString(16).padStart(width, '0');
+};
+
+export class TapeKeys {
+  readonly #root: string;
+
+  /** `prefix` is the store-wide prefix ('' for none, else without a trailing '/'). */
+  constructor(prefix: string) {
+    this.#root = prefix === '' ? 'tapes/' : `${prefix.replace(/\/+$/, '')}/tapes/`;
+  }
+
+  /** Prefix of every cartridge: `<prefix>/tapes/`. */
+  get tapesPrefix(): string {
+    return this.#root;
+  }
+
+  cartridgePrefix(barcode: string): string {
+    return `${this.#root}${barcode}/`;
+  }
+
+  segmentPrefix(barcode: string): string {
+    return `${this.#root}${barcode}/seg/`;
+  }
+
+  manifestPrefix(barcode: string): string {
+    return `${this.#root}${barcode}/manifest/`;
+  }
+
+  segment(barcode: string, first: number, last: number, seq: number): string {
+    return `${this.segmentPrefix(barcode)}${hex(first, 16)}-${hex(last, 16)}-${hex(seq, 8)}.seg`;
+  }
+
+  manifest(barcode: string, version: number): string {
+    return `${this.manifestPrefix(barcode)}${hex(version, 16)}.json`;
+  }
+
+  /** A startAfter value that sorts after every key of the cartridge ('~' > [A-Za-z0-9._-]). */
+  afterCartridge(barcode: string): string {
+    return `${this.#root}${barcode}/~`;
+  }
+
+  /** The barcode of any key under tapes/, or undefined. */
+  barcodeOf(key: string): string | undefined {
+    if (!key.startsWith(this.#root)) return undefined;
+    const rest = key.slice(this.#root.length);
+    const slash = rest.indexOf('/');
+    return slash > 0 ? rest.slice(0, slash) : undefined;
+  }
+
+  /** The version of a manifest key, or undefined when the key is not one. */
+  manifestVersionOf(key: string): number | undefined {
+    const m = /\/manifest\/([0-9a-f]{16})\.json$/.exec(key);
+    return m?.[1] === undefined ? undefined : Number.parseInt(m[1], 16);
+  }
+}

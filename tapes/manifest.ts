@@ -1,0 +1,145 @@
+// Cartridge manifests: immutable, versioned JSON objects, one per committed
+// state of a cartridge. A manifest is self-describing (medium metadata, MAM
+// attributes, segments, filemarks, EOD) so the catalog can be rebuilt from the
+// bucket alone. Overwriting in the middle of a tape is a new version whose
+// segment list is cut: the cut segment keeps its object and is listed with a
+// shorter valid prefix (`count` < `records`); no object is rewritten.
+
+import { CartridgeError, CartridgeErrorCode, StoreError, StoreErrorCode } from './errors.ts';
+import type { TapeKeys } from './keys.ts';
+import type { ObjectStore } from './object-store.ts';
+
+export const MANIFEST_FORMAT = 's3vtl.cartridge-manifest';
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export interface ManifestSegment {
+  readonly seq: number;
+  readonly key: string;
+  /** Logical object id of the first record. */
+  readonly first: number;
+  /** Records in the object. */
+  readonly records: number;
+  /** Records that are part of the tape (a prefix; fewer than `records` after an overwrite). */
+  readonly count: number;
+  /** Payload bytes of the valid prefix. */
+  readonly dataBytes: number;
+  /** Object size and offset of its footer index. */
+  readonly size: number;
+  readonly indexOffset: number;
+}
+
+/** What a cartridge is, independent of what is written on it. */
+export interface MediumInfo {
+  readonly mediaType: string;
+  readonly capacityBytes: number;
+  readonly worm: boolean;
+  readonly pool: string | null;
+}
+
+export interface Manifest {
+  readonly format: typeof MANIFEST_FORMAT;
+  readonly formatVersion: typeof MANIFEST_FORMAT_VERSION;
+  readonly barcode: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly medium: MediumInfo;
+  readonly segments: readonly ManifestSegment[];
+  /** Logical object ids of the filemarks, ascending, all < eodObjectId. */
+  readonly filemarks: readonly number[];
+  readonly eodObjectId: number;
+  readonly usedBytes: number;
+  /** MAM attributes: "0x0800" -> base64 value. */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Next segment sequence number to allocate. */
+  readonly nextSeq: number;
+}
+
+/**
+ * Told about every manifest after it is durable in the store (the catalog
+ * implements it). Declared here so tapes/ never imports the catalog.
+ */
+export interface ManifestSink {
+  manifestCommitted(manifest: Manifest, key: string): void | Promise<void>;
+}
+
+export function encodeManifest(m: Manifest): Buffer {
+  return Buffer.from(JSON.stringify(m), 'utf8');
+}
+
+/** Parse and check a manifest; throws CartridgeError VTL_CARTRIDGE_FORMAT naming the problem. */
+export function decodeManifest(bytes: Buffer, where: string): Manifest {
+  const fail = (why: string): never => {
+    throw new CartridgeError(CartridgeErrorCode.FORMAT, where, `manifest: ${why}`);
+  };
+  let m: Manifest;
+  try {
+    m = JSON.parse(bytes.toString('utf8')) as Manifest;
+  } catch (e) {
+    return fail(`not JSON (${(e as Error).message})`);
+  }
+  if (m.format !== MANIFEST_FORMAT) fail(`format is not ${MANIFEST_FORMAT}`);
+  if (m.formatVersion !== MANIFEST_FORMAT_VERSION) fail(`unsupported format version ${String(m.formatVersion)}`);
+  if (typeof m.barcode !== 'string' || !Number.isSafeInteger(m.version) || m.version < 1) fail('bad barcode or version');
+  if (!Array.isArray(m.segments) || !Array.isArray(m.filemarks)) fail('segments and filemarks must be arrays');
+  let eod = 0;
+  let used = 0;
+  for (const s of m.segments) {
+    if (s.first !== eod) fail(`segment ${s.seq} starts at ${s.first}, expected ${eod}`);
+    if (!(s.count >= 1 && s.count <= s.records)) fail(`segment ${s.seq} has a bad valid count`);
+    eod += s.count;
+    used += s.dataBytes;
+  }
+  if (eod !== m.eodObjectId) fail(`EOD ${m.eodObjectId} does not match segments (${eod})`);
+  if (used !== m.usedBytes) fail(`usedBytes ${m.usedBytes} does not match segments (${used})`);
+  let prev = -1;
+  for (const f of m.filemarks) {
+    if (!(f > prev && f < eod)) fail('filemarks must ascend and lie before EOD');
+    prev = f;
+  }
+  return m;
+}
+
+/** The newest manifest of a cartridge, or undefined when it has none. */
+export async function readLatestManifest(
+  store: ObjectStore,
+  keys: TapeKeys,
+  barcode: string,
+  atLeastVersion = 0,
+): Promise<Manifest | undefined> {
+  const prefix = keys.manifestPrefix(barcode);
+  let after = atLeastVersion > 1 ? keys.manifest(barcode, atLeastVersion - 1) : undefined;
+  let last: string | undefined;
+  for (;;) {
+    const page = await store.list(prefix, after === undefined ? {} : { startAfter: after });
+    for (const o of page.objects) if (keys.manifestVersionOf(o.key) !== undefined) last = o.key;
+    if (page.next === undefined) break;
+    after = page.next;
+  }
+  if (last === undefined) {
+    // A stale hint (newer than the store) must not make a written tape look blank.
+    return atLeastVersion > 1 ? readLatestManifest(store, keys, barcode, 0) : undefined;
+  }
+  const m = decodeManifest(await store.get(last), last);
+  if (m.barcode !== barcode || m.version !== keys.manifestVersionOf(last)) {
+    throw new CartridgeError(CartridgeErrorCode.FORMAT, barcode, `manifest ${last} names ${m.barcode} v${m.version}`);
+  }
+  return m;
+}
+
+/** Store a manifest create-only: a second writer of the same version gets VTL_CARTRIDGE_CONFLICT. */
+export async function writeManifest(store: ObjectStore, keys: TapeKeys, m: Manifest): Promise<string> {
+  const key = keys.manifest(m.barcode, m.version);
+  try {
+    await store.put(key, encodeManifest(m), { ifNoneMatch: '*', contentType: 'application/json' });
+  } catch (e) {
+    if (e instanceof StoreError && e.code === StoreErrorCode.EXISTS) {
+      throw new CartridgeError(CartridgeErrorCode.CONFLICT, m.barcode, `manifest version ${m.version} already exists: another writer?`, { cause: e });
+    }
+    throw e;
+  }
+  return key;
+}
+
+export function attributeKey(id: number): string {
+  return `0x${id.toString(16).padStart(4, '0')}`;
+}

@@ -1,0 +1,137 @@
+// ObjectStore: the one storage interface the tapes layer (and later CDP) needs,
+// declared where it is consumed. Modelled on Litestream's ReplicaClient: few
+// verbs, each documented with its failure modes; one shared key scheme
+// (tapes/keys.ts) so every backend lays objects out the same way.
+//
+// Keys are '/'-separated segments of [A-Za-z0-9._-], no segment empty or
+// starting with '.', at most 1024 bytes: safe as S3 keys and as relative paths.
+
+import { StoreError, StoreErrorCode } from './errors.ts';
+
+export interface ObjectInfo {
+  readonly key: string;
+  /** Bytes. */
+  readonly size: number;
+  /** Opaque entity tag (S3 ETag, or a hash/mtime token for other stores). */
+  readonly etag?: string;
+  readonly lastModified?: Date;
+}
+
+/** A byte range: `length` bytes from `offset`. A range past the end is clipped. */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * An object body: bytes in memory, or (part of) a local file streamed from
+ * disk so a 64 MiB staging segment is never held in memory (S3 backends can
+ * hand the path to lib-storage's multipart Upload).
+ */
+export type ObjectBody =
+  | Buffer
+  | {
+      readonly path: string;
+      readonly offset?: number;
+      readonly length?: number;
+      /**
+       * The caller promises the file is durable and never changes again (a
+       * sealed staging segment), so a store on the same filesystem may
+       * hard-link it instead of copying.
+       */
+      readonly immutable?: boolean;
+    };
+
+export interface PutOptions {
+  /** '*' = create only: fail with VTL_STORE_EXISTS if the key exists (S3 If-None-Match). */
+  readonly ifNoneMatch?: '*';
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface GetOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * A buffer the store may read into (to reuse memory); when it is used the
+   * result is a subarray of it. Always use the returned buffer.
+   */
+  readonly into?: Buffer;
+}
+
+export interface ListOptions {
+  /** List keys strictly greater than this (S3 StartAfter); need not be a valid key. */
+  readonly startAfter?: string;
+  /** Page size; stores may return fewer. Default 1000. */
+  readonly limit?: number;
+}
+
+export interface ObjectPage {
+  /** Keys in ascending byte order, all starting with the prefix. */
+  readonly objects: readonly ObjectInfo[];
+  /** Pass as `startAfter` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
+export interface ObjectStore {
+  /** Short backend name for logs: 'dir', 'memory', 's3'. */
+  readonly kind: string;
+  /**
+   * Store an object atomically: readers see the old object or the whole new one.
+   * Throws StoreError VTL_STORE_EXISTS under ifNoneMatch when the key exists.
+   */
+  put(key: string, body: ObjectBody, options?: PutOptions): Promise<ObjectInfo>;
+  /** Read an object or a range of it. Throws StoreError VTL_STORE_NOT_FOUND. */
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<Buffer>;
+  /** Metadata, or undefined when the key does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** One page of keys starting with `prefix`, in ascending key order. */
+  list(prefix: string, options?: ListOptions): Promise<ObjectPage>;
+  /** Delete keys; missing keys are not an error. */
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+/** Every object under `prefix`, across pages, in key order. */
+export async function* listAll(store: ObjectStore, prefix: string, startAfter?: string): AsyncGenerator<ObjectInfo> {
+  let after = startAfter;
+  for (;;) {
+    const page = await store.list(prefix, after === undefined ? {} : { startAfter: after });
+    yield* page.objects;
+    if (page.next === undefined) return;
+    after = page.next;
+  }
+}
+
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/** Throws StoreError VTL_STORE_INVALID_KEY unless `key` follows the key rules above. */
+export function assertValidKey(key: string): void {
+  const bad = (why: string): never => {
+    throw new StoreError(StoreErrorCode.INVALID_KEY, `invalid object key ${JSON.stringify(key)}: ${why}`, { key });
+  };
+  if (key.length === 0 || key.length > 1024) bad('length must be 1..1024');
+  for (const part of key.split('/')) {
+    if (!SEGMENT.test(part)) bad(`segment ${JSON.stringify(part)} is empty, starts with '.' or has characters outside [A-Za-z0-9._-]`);
+  }
+}
+
+/** A prefix is a key, or a key followed by '/', or a partial segment; '' lists all. */
+export function assertValidPrefix(prefix: string): void {
+  if (prefix === '') return;
+  const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  if (trimmed.length > 0 && !/^[A-Za-z0-9._/-]*$/.test(trimmed)) {
+    throw new StoreError(StoreErrorCode.INVALID_KEY, `invalid prefix ${JSON.stringify(prefix)}`, { key: prefix });
+  }
+  if (trimmed.split('/').some((p) => p === '..' || p === '.')) {
+    throw new StoreError(StoreErrorCode.INVALID_KEY, `invalid prefix ${JSON.stringify(prefix)}`, { key: prefix });
+  }
+}
+
+/** Clip a range against an object size: [start, end). */
+export function clipRange(size: number, range?: ByteRange): { start: number; end: number } {
+  if (range === undefined) return { start: 0, end: size };
+  if (!Number.isSafeInteger(range.offset) || !Number.isSafeInteger(range.length) || range.offset < 0 || range.length < 0) {
+    throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
+  }
+  const start = Math.min(range.offset, size);
+  return { start, end: Math.min(size, start + range.length) };
+}

@@ -1,0 +1,161 @@
+// The staging journal of one cartridge: what in the staging directory is part
+// of the tape, relative to a committed manifest version. Each sync point
+// appends one self-contained entry (a line of JSON and its CRC32C) and
+// fdatasyncs; recovery takes the last entry that verifies, so a torn final
+// line costs only the sync point that was in progress.
+//
+// The logical tape after a crash is:
+//   manifest[base].segments[0 .. keep)  (the last one cut to `trimmed.count`)
+//   + pending segments, in order (sealed: whole file; open: `bytes` of it).
+
+import { crc32c } from '@node-rs/crc32';
+import { constants as fsc } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+
+export interface PendingSegmentEntry {
+  readonly seq: number;
+  readonly first: number;
+  /** Valid records (a prefix of the file's records). */
+  readonly count: number;
+  /** Synced bytes of the file (the whole file once sealed). */
+  readonly bytes: number;
+  readonly sealed: boolean;
+}
+
+export interface JournalEntry {
+  /** Manifest version this entry is relative to (0: none yet). */
+  readonly base: number;
+  /** Segments of that manifest still on the tape. */
+  readonly keep: number;
+  /** New valid prefix of the last kept segment, when an overwrite cut it. */
+  readonly trimmed?: { readonly seq: number; readonly count: number; readonly dataBytes: number };
+  readonly pending: readonly PendingSegmentEntry[];
+  /** MAM attributes as in the manifest ("0x0800" -> base64). */
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly nextSeq: number;
+}
+
+const FILE = 'journal.log';
+
+export class StagingJournal {
+  readonly #dir: string;
+  #fh: fs.FileHandle | undefined;
+  #lines = 0;
+  #last: JournalEntry | undefined;
+  readonly #compactAfter: number;
+
+  private constructor(dir: string, last: JournalEntry | undefined, lines: number, compactAfter: number) {
+    this.#dir = dir;
+    this.#compactAfter = compactAfter;
+    this.#last = last;
+    this.#lines = lines;
+  }
+
+  /** Open (creating the directory) and read the last valid entry; the file is rewritten after `compactAfter` lines. */
+  static async open(dir: string, compactAfter = 512): Promise<StagingJournal> {
+    await fs.mkdir(dir, { recursive: true });
+    let text = '';
+    try {
+      text = await fs.readFile(path.join(dir, FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    let last: JournalEntry | undefined;
+    let lines = 0;
+    for (const line of text.split('\n')) {
+      const entry = parseLine(line);
+      if (entry !== undefined) {
+        last = entry;
+        lines++;
+      }
+    }
+    return new StagingJournal(dir, last, lines, Math.max(2, compactAfter));
+  }
+
+  get last(): JournalEntry | undefined {
+    return this.#last;
+  }
+
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /**
+   * Append an entry durably. `syncDirectory` also fsyncs the staging directory
+   * (needed once a new staging file or the journal itself was created).
+   */
+  async append(entry: JournalEntry, syncDirectory = false): Promise<void> {
+    if (this.#lines >= this.#compactAfter) {
+      if (syncDirectory) await syncDir(this.#dir);
+      await this.#rewrite(entry);
+    } else {
+      let syncDirFirst = syncDirectory;
+      if (this.#fh === undefined) {
+        this.#fh = await fs.open(path.join(this.#dir, FILE), 'a');
+        syncDirFirst = true;
+      }
+      // Directory entries (new staging files, the journal itself) are made
+      // durable before an entry that depends on them.
+      if (syncDirFirst) await syncDir(this.#dir);
+      await this.#fh.write(formatLine(entry));
+      await this.#fh.datasync();
+      this.#lines++;
+    }
+    this.#last = entry;
+  }
+
+  /** Replace the file with one entry (tmp + fsync + rename + fsync dir). */
+  async #rewrite(entry: JournalEntry): Promise<void> {
+    await this.#fh?.close();
+    this.#fh = undefined;
+    const tmp = path.join(this.#dir, `${FILE}.tmp`);
+    await fs.writeFile(tmp, formatLine(entry));
+    const t = await fs.open(tmp, 'r+');
+    await t.datasync();
+    await t.close();
+    await fs.rename(tmp, path.join(this.#dir, FILE));
+    await syncDir(this.#dir);
+    this.#lines = 1;
+  }
+
+  /** Remove the journal (nothing pending any more). */
+  async remove(): Promise<void> {
+    await this.close();
+    await fs.rm(path.join(this.#dir, FILE), { force: true });
+    this.#last = undefined;
+    this.#lines = 0;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    await fh?.close();
+  }
+}
+
+function formatLine(entry: JournalEntry): string {
+  const json = JSON.stringify(entry);
+  return `${json}\t${(crc32c(json) >>> 0).toString(16).padStart(8, '0')}\n`;
+}
+
+function parseLine(line: string): JournalEntry | undefined {
+  const tab = line.lastIndexOf('\t');
+  if (tab < 0) return undefined;
+  const json = line.slice(0, tab);
+  if ((crc32c(json) >>> 0).toString(16).padStart(8, '0') !== line.slice(tab + 1)) return undefined;
+  try {
+    return JSON.parse(json) as JournalEntry;
+  } catch {
+    return undefined;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, fsc.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,241 @@
+// One segment in the local staging area (the upload buffer): a file that is
+// the segment object being built. Records are copied into a batch buffer and
+// written with one syscall per batch, so an 8 KiB block costs a CRC and a
+// memcpy, not a write(2). sync() makes everything appended durable; seal()
+// appends the footer index and fsyncs, after which the file is the exact
+// object to upload.
+
+import { crc32c } from '@node-rs/crc32';
+import * as fs from 'node:fs/promises';
+import { RECORD_HEADER_BYTES, RecordIndex, type RecordKind, writeRecordHeader } from './record-format.ts';
+import { SEGMENT_HEADER_BYTES } from './segment-format.ts';
+import { TRAILER_BYTES, decodeFooter, decodeSegmentHeader, encodeFooter, encodeSegmentHeader, scanRecords, type ScanResult } from './segment-format.ts';
+
+export class StagingSegment {
+  readonly path: string;
+  readonly seq: number;
+  readonly first: number;
+  readonly index: RecordIndex;
+  #fh: fs.FileHandle | undefined;
+  readonly #batch: Buffer;
+  #batchStart: number;
+  #batchUsed = 0;
+  #length: number;
+  #synced: { bytes: number; records: number };
+  #sealed: { size: number; indexOffset: number } | undefined;
+
+  private constructor(path: string, seq: number, first: number, fh: fs.FileHandle, batchBytes: number, index: RecordIndex, length: number) {
+    this.path = path;
+    this.seq = seq;
+    this.first = first;
+    this.#fh = fh;
+    this.#batch = Buffer.allocUnsafe(batchBytes);
+    this.index = index;
+    this.#length = length;
+    this.#batchStart = length;
+    this.#synced = { bytes: length, records: index.count };
+  }
+
+  /** Create the staging file of a new segment (header only; not yet durable). */
+  static async create(path: string, seq: number, first: number, batchBytes: number): Promise<StagingSegment> {
+    const fh = await fs.open(path, 'w+');
+    const header = encodeSegmentHeader(first, seq);
+    await fh.write(header, 0, header.length, 0);
+    return new StagingSegment(path, seq, first, fh, batchBytes, new RecordIndex(), header.length);
+  }
+
+  /**
+   * Reopen after a restart. A sealed file is read through its footer; an open
+   * one is scanned record by record up to `syncedBytes` (the journal's mark),
+   * and cut there: bytes past the last completed sync point are discarded.
+   */
+  static async recover(path: string, seq: number, first: number, syncedBytes: number, sealed: boolean, batchBytes: number): Promise<StagingSegment> {
+    const fh = await fs.open(path, 'r+');
+    try {
+      if (sealed) {
+        const size = (await fh.stat()).size;
+        if (size !== syncedBytes) throw new Error(`${path}: sealed segment is ${size} bytes, journal says ${syncedBytes}`);
+        const trailer = Buffer.alloc(TRAILER_BYTES);
+        await fh.read(trailer, 0, TRAILER_BYTES, size - TRAILER_BYTES);
+        const indexOffset = Number(trailer.readBigUInt64BE(24));
+        const footerBytes = Buffer.alloc(size - indexOffset);
+        await fh.read(footerBytes, 0, footerBytes.length, indexOffset);
+        const footer = decodeFooter(footerBytes);
+        const seg = new StagingSegment(path, seq, first, fh, 0, footer.index, indexOffset);
+        seg.#sealed = { size, indexOffset };
+        return seg;
+      }
+      const scan = await scanFile(fh, syncedBytes);
+      if (scan.end < syncedBytes) throw new Error(`${path}: only ${scan.end} of ${syncedBytes} synced bytes verify (${scan.stopped ?? 'short file'})`);
+      await fh.truncate(scan.end);
+      await fh.sync();
+      return new StagingSegment(path, seq, first, fh, batchBytes, scan.index, scan.end);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  /** Logical length, including bytes still in the batch buffer. */
+  get length(): number {
+    return this.#length;
+  }
+
+  get synced(): { readonly bytes: number; readonly records: number } {
+    return this.#synced;
+  }
+
+  get sealed(): { readonly size: number; readonly indexOffset: number } | undefined {
+    return this.#sealed;
+  }
+
+  /** Append one record. Returns a promise only when the batch had to be written out. */
+  append(kind: RecordKind, payload: Buffer): Promise<void> | undefined {
+    const crc = crc32c(payload) >>> 0;
+    const need = RECORD_HEADER_BYTES + payload.length;
+    this.index.push(this.#length, kind, payload.length, crc);
+    if (this.#batchUsed + need <= this.#batch.length) {
+      writeRecordHeader(this.#batch, this.#batchUsed, kind, payload.length, crc);
+      payload.copy(this.#batch, this.#batchUsed + RECORD_HEADER_BYTES);
+      this.#batchUsed += need;
+      this.#length += need;
+      return undefined;
+    }
+    const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+    writeRecordHeader(header, 0, kind, payload.length, crc);
+    this.#length += need;
+    return this.#appendSlow(header, payload);
+  }
+
+  async #appendSlow(header: Buffer, payload: Buffer): Promise<void> {
+    await this.drain();
+    if (RECORD_HEADER_BYTES + payload.length <= this.#batch.length) {
+      header.copy(this.#batch, 0);
+      payload.copy(this.#batch, RECORD_HEADER_BYTES);
+      this.#batchUsed = RECORD_HEADER_BYTES + payload.length;
+      return;
+    }
+    // Larger than the batch: write it directly (the caller awaits, so the
+    // payload buffer is not retained past this call).
+    await this.#file().writev([header, payload], this.#batchStart);
+    this.#batchStart += RECORD_HEADER_BYTES + payload.length;
+  }
+
+  /** Write the batch buffer to the file (no fsync). */
+  async drain(): Promise<void> {
+    if (this.#batchUsed === 0) return;
+    const n = this.#batchUsed;
+    let done = 0;
+    while (done < n) {
+      const { bytesWritten } = await this.#file().write(this.#batch, done, n - done, this.#batchStart + done);
+      done += bytesWritten;
+    }
+    this.#batchStart += n;
+    this.#batchUsed = 0;
+  }
+
+  /** Sync point: everything appended so far is on stable storage. */
+  async sync(): Promise<void> {
+    await this.drain();
+    if (this.#synced.bytes === this.#length && this.#synced.records === this.index.count) return;
+    await this.#file().datasync();
+    this.#synced = { bytes: this.#length, records: this.index.count };
+  }
+
+  /** Drop records from `count` on (an overwrite inside the open segment); durable on return. */
+  async truncate(count: number): Promise<void> {
+    await this.drain();
+    const end = count < this.index.count ? this.index.offset(count) : this.#length;
+    this.index.truncate(count);
+    await this.#file().truncate(end);
+    await this.#file().datasync();
+    this.#length = end;
+    this.#batchStart = end;
+    this.#synced = { bytes: end, records: count };
+  }
+
+  /** Append the footer and fsync: the file is now the finished segment object. */
+  async seal(): Promise<{ size: number; indexOffset: number }> {
+    if (this.#sealed !== undefined) return this.#sealed;
+    await this.drain();
+    const indexOffset = this.#length;
+    const footer = encodeFooter(this.index, this.first, indexOffset);
+    await this.#file().write(footer, 0, footer.length, indexOffset);
+    await this.#file().datasync();
+    this.#length = indexOffset + footer.length;
+    this.#synced = { bytes: this.#length, records: this.index.count };
+    this.#sealed = { size: this.#length, indexOffset };
+    return this.#sealed;
+  }
+
+  /** Read `length` bytes at `offset` (a record image). */
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (offset + length > this.#batchStart) await this.drain();
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.#file().read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === length ? buf : buf.subarray(0, done);
+  }
+
+  get isEmpty(): boolean {
+    return this.index.count === 0;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    await fh?.close();
+  }
+
+  async remove(): Promise<void> {
+    await this.close();
+    await fs.rm(this.path, { force: true });
+  }
+
+  #file(): fs.FileHandle {
+    if (this.#fh === undefined) throw new Error(`${this.path}: staging segment closed`);
+    return this.#fh;
+  }
+}
+
+
+/**
+ * scanRecords over a file, a window at a time, so recovering a 64 MiB open
+ * segment needs a few MiB of memory rather than the whole image.
+ */
+async function scanFile(fh: fs.FileHandle, limit: number, windowBytes = 4 << 20): Promise<ScanResult> {
+  const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  await fh.read(header, 0, header.length, 0);
+  decodeSegmentHeader(header);
+  const index = new RecordIndex();
+  let at = SEGMENT_HEADER_BYTES;
+  let window = windowBytes;
+  while (at < limit) {
+    const want = Math.min(limit - at, window);
+    // Leave a header-sized gap in front so scanRecords' offsets line up.
+    const buf = Buffer.alloc(SEGMENT_HEADER_BYTES + want);
+    const { bytesRead } = await fh.read(buf, SEGMENT_HEADER_BYTES, want, at);
+    if (bytesRead === 0) return { index, end: at, stopped: 'file shorter than the synced length' };
+    const part = scanRecords(buf.subarray(0, SEGMENT_HEADER_BYTES + bytesRead));
+    for (let i = 0; i < part.index.count; i++) {
+      index.push(at - SEGMENT_HEADER_BYTES + part.index.offset(i), part.index.kind(i), part.index.length(i), part.index.crc(i));
+    }
+    const windowEnd = at + bytesRead;
+    at += part.end - SEGMENT_HEADER_BYTES;
+    if (part.stopped === undefined) continue;
+    // A record cut by the window's end is read by the next window; anything else ends the scan.
+    if (!part.stopped.startsWith('truncated') || windowEnd >= limit) return { index, end: at, stopped: part.stopped };
+    if (part.index.count === 0) {
+      const h = Buffer.alloc(RECORD_HEADER_BYTES);
+      await fh.read(h, 0, h.length, at);
+      const need = RECORD_HEADER_BYTES + h.readUInt32BE(0);
+      if (at + need > limit) return { index, end: at, stopped: 'truncated record payload' };
+      window = Math.max(window, need);
+    }
+  }
+  return { index, end: at };
+}
