@@ -91,6 +91,9 @@ const cartridges = z.strictObject({
   message: 'prefix + number must fit in the 6-character volume serial',
 });
 
+/** One batch of cartridges, as `s3vtl tape create --prefix` validates it too. */
+export const cartridgeBatchSchema = cartridges;
+
 /** A tape library on one target: LUN 0 the changer, LUNs 1..drives the drives. */
 const library = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { message: 'use 1-32 letters, digits, - or _' }),
@@ -117,10 +120,13 @@ const schema = z.strictObject({
   /** Defaults to file://<data>/store. */
   store: z.string().regex(/^(file|s3):\/\/./, { message: 'use file://DIR or s3://BUCKET/PREFIX' }).optional(),
   log: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).default({ level: 'info' }),
+  /** Cartridge format knobs; segmentSize: seal a staging segment (one object) at this size (default 64MiB, minimum 64KiB). */
+  tapes: z.strictObject({ segmentSize: size.optional() }).default({}),
   targets: z.array(target).min(1, { message: 'at least one target is needed' }),
 }).superRefine((c, ctx) => {
   const seen = new Set<string>();
   const libraries = new Set<string>();
+  const diskNames = new Set<string>();
   c.targets.forEach((t, i) => {
     if (seen.has(t.iqn)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'iqn'], message: `${t.iqn} is defined twice` });
     seen.add(t.iqn);
@@ -131,6 +137,9 @@ const schema = z.strictObject({
     const luns = new Set<number>();
     if (t.library) for (let l = 0; l <= t.library.drives; l++) luns.add(l);
     t.disks.forEach((d, j) => {
+      // A disk's name names its image file: two LUNs on one file would corrupt each other.
+      if (diskNames.has(d.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'disks', j, 'name'], message: `disk name ${d.name} is used twice (it names the image file)` });
+      diskNames.add(d.name);
       if (luns.has(d.lun)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'disks', j, 'lun'], message: `LUN ${d.lun} is used twice in ${t.iqn} (a library takes LUN 0 and one per drive)` });
       luns.add(d.lun);
     });

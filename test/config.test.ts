@@ -67,6 +67,8 @@ test('duplicate LUNs and IQNs are refused', (t) => {
   const dupLun = { targets: [{ iqn: 'iqn.2026-11.org.s3vtl:t', disks: [{ lun: 0, name: 'a', size: 1024 }, { lun: 0, name: 'b', size: 1024 }] }] };
   t.is(keyOf(dupLun), 'targets.0.disks.1.lun');
   t.is(keyOf({ targets: [minimal.targets[0], minimal.targets[0]] }), 'targets.1.iqn');
+  const other = { ...minimal.targets[0], iqn: 'iqn.2026-11.org.s3vtl:u' };
+  t.is(keyOf({ targets: [minimal.targets[0], other] }), 'targets.1.disks.0.name', 'one image file per disk name');
 });
 
 test('a file that is not YAML is reported as such', (t) => {

@@ -43,18 +43,20 @@ export function libraryTarget(name = 'library', lib: Partial<LibrarySpec> = {}, 
 }
 
 /** s3vtl YAML config for `serve` (the schema of src/config.ts). */
-export function renderConfig(targets: TargetSpec[], listen: string, data: string): string {
+export function renderConfig(targets: TargetSpec[], listen: string, data: string, extra: Record<string, unknown> = {}): string {
   return YAML.stringify({
     listen,
     data,
-    targets: targets.map((t) => {
+    ...extra, // top-level keys such as store (file://DIR, s3://...) or tapes: { segmentSize }
+    targets: targets.map((t, ti) => {
       const other = t.luns.find((l) => l.type !== 'disk');
       if (other) throw new Error(`${t.iqn} LUN ${other.lun}: s3vtl's config has no ${other.type} LUNs yet (integration/lib/config.ts)`);
       return {
         iqn: t.iqn,
         ...(t.chap ? { chap: { ...t.chap, ...(t.mutualChap ? { mutualUser: t.mutualChap.user, mutualSecret: t.mutualChap.secret } : {}) } } : {}),
         ...(t.library ? { library: t.library } : {}),
-        disks: t.luns.map((l) => ({ lun: l.lun, name: `disk${l.lun}`, size: l.size ?? '1GiB' })),
+        // A disk name names its image file, so it must be unique across targets.
+        disks: t.luns.map((l) => ({ lun: l.lun, name: `t${ti}-disk${l.lun}`, size: l.size ?? '1GiB' })),
       };
     }),
   });
