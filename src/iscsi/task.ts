@@ -192,9 +192,23 @@ export class ScsiTask {
     if (this.state === 'receiving') this.state = 'ready';
   }
 
+  /**
+   * Where a Data-Out's data segment of `length` bytes at `offset` may be
+   * received directly (see PduParser.dataSink). acceptDataOut() still checks
+   * the PDU: data that fails the check fails the task, so nothing placed this
+   * way reaches the logical unit unchecked.
+   */
+  dataOutView(offset: number, length: number): Buffer | undefined {
+    const buf = this.#buffer;
+    if (this.state !== 'receiving' || buf === undefined || offset + length > buf.length) return undefined;
+    return buf.subarray(offset, offset + length);
+  }
+
   #place(offset: number, data: Buffer): void {
     if (data.length === 0) return;
-    data.copy(this.#buffer!, offset);
+    const buf = this.#buffer!;
+    // Already in place when the parser gathered it into dataOutView().
+    if (data.buffer !== buf.buffer || data.byteOffset !== buf.byteOffset + offset) data.copy(buf, offset);
     this.#received += data.length;
   }
 

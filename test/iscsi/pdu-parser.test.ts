@@ -114,6 +114,30 @@ test('a PDU inside one chunk is returned without copying its data', (t) => {
   t.is(r.data.buffer, bytes.buffer);
 });
 
+test('a PDU spread over chunks is gathered as the chunks arrive, and the next PDU follows it', (t) => {
+  const data = Buffer.alloc(65536 * 3 + 5);
+  for (let i = 0; i < data.length; i++) data[i] = i & 0xff;
+  const big = scsiCmd({ itt: 1, cmdSN: 1, cdb: Buffer.from([0x2a]), write: true, edtl: data.length, data });
+  const next = pdu({ opcode: 0x00, immediate: true, flags: 0x80, itt: 2 });
+  const wire = Buffer.concat([big, next]);
+  const parser = new PduParser();
+  parser.maxDataSegmentLength = 262144;
+  const cuts = [30, 65536, 131072, 196608, wire.length];
+  let from = 0;
+  const got: RawPdu[] = [];
+  for (const cut of cuts) {
+    parser.push(wire.subarray(from, cut));
+    from = cut;
+    // Every byte pushed is accounted for until it leaves as part of a PDU.
+    for (let r = parser.next(); r !== undefined; r = parser.next()) got.push(r as RawPdu);
+    if (cut < big.length) t.is(parser.buffered, cut);
+  }
+  t.is(got.length, 2);
+  t.true(got[0]!.data.equals(data));
+  t.is(got[1]!.bhs.readUInt32BE(16), 2);
+  t.is(parser.buffered, 0);
+});
+
 test('a header digest mismatch is a sticky framing error', (t) => {
   const bytes = pdu({ opcode: 0x00, immediate: true, flags: 0x80, itt: 1 }, { header: true });
   bytes[49] = bytes[49]! ^ 0xff;
@@ -174,4 +198,71 @@ test('random garbage never throws', (t) => {
     }
   }
   t.pass();
+});
+
+for (const digests of [{}, { header: true, data: true }]) {
+  const label = digests.header ? 'with digests' : 'without digests';
+  test(`a Data-Out split at every offset is gathered into the data sink's buffer (${label})`, (t) => {
+    // 7 data bytes: one pad byte follows, and the data digest covers it.
+    const data = Buffer.from('abcdefg');
+    const first = dataOut({ itt: 4, ttt: 9, dataSN: 0, offset: 3, final: true, data }, digests);
+    const bytes = Buffer.concat([first, pdu({ opcode: 0x00, immediate: true, flags: 0x80, itt: 5 }, digests)]);
+    // The sink is asked once the header (and its digest) is in and the PDU spans the cut.
+    const sinkFrom = digests.header ? 52 : 0;
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const task = Buffer.alloc(12);
+      const parser = new PduParser();
+      parser.headerDigest = digests.header ?? false;
+      parser.dataDigest = digests.data ?? false;
+      parser.dataSink = (bhs, length) => (bhs[0] === 0x05 ? task.subarray(bhs.readUInt32BE(40), bhs.readUInt32BE(40) + length) : undefined);
+      const got: RawPdu[] = [];
+      for (const part of [bytes.subarray(0, cut), bytes.subarray(cut)]) {
+        parser.push(part);
+        for (let r = parser.next(); r !== undefined; r = parser.next()) {
+          if (isFramingError(r)) return t.fail(`cut at ${cut}: ${r.detail}`);
+          got.push(r);
+        }
+      }
+      t.is(got.length, 2, `cut at ${cut}`);
+      const d = decodePdu(got[0]!);
+      t.true(d.kind === 'data-out' && d.bufferOffset === 3 && d.data.equals(data) && !got[0]!.dataDigestError, `cut at ${cut}`);
+      // Only a PDU that spans chunks goes to the sink; then its data is already in the task's buffer.
+      if (cut >= sinkFrom && cut < first.length) t.is(task.toString('latin1', 3, 10), 'abcdefg', `cut at ${cut}`);
+      t.is(got[1]!.bhs.readUInt32BE(16), 5);
+    }
+  });
+}
+
+test('a data digest mismatch is detected on a PDU gathered into the data sink', (t) => {
+  const bad = dataOut({ itt: 1, ttt: 1, dataSN: 0, offset: 0, final: true, data: Buffer.alloc(9, 1) }, { data: true });
+  bad[bad.length - 1] = bad[bad.length - 1]! ^ 0x01;
+  const parser = new PduParser();
+  parser.dataDigest = true;
+  parser.dataSink = (_bhs, length) => Buffer.alloc(length);
+  parser.push(bad.subarray(0, 50));
+  t.is(parser.next(), undefined);
+  parser.push(bad.subarray(50));
+  const r = parser.next() as RawPdu;
+  t.true(r.dataDigestError);
+});
+
+test('with header digests, the data sink is asked only once the header digest has arrived and matches', (t) => {
+  const bytes = dataOut({ itt: 4, ttt: 9, dataSN: 0, offset: 0, final: true, data: Buffer.alloc(64, 1) }, { header: true });
+  const asked: number[] = [];
+  const run = (wire: Buffer, cut: number): void => {
+    const parser = new PduParser();
+    parser.headerDigest = true;
+    parser.dataSink = (_bhs, length) => (asked.push(cut), Buffer.alloc(length));
+    parser.push(wire.subarray(0, cut));
+    parser.next();
+    parser.push(wire.subarray(cut));
+    parser.next();
+  };
+  run(bytes, 40); // BHS incomplete: nothing starts until the rest arrives, header and digest with it
+  run(bytes, 50); // BHS in, its digest not yet: gathered into the parser's own buffer
+  run(bytes, 60); // header and digest in: the sink is used
+  const corrupt = Buffer.from(bytes);
+  corrupt[17] = corrupt[17]! ^ 0xff; // ITT damaged: the digest does not match
+  run(corrupt, 60);
+  t.deepEqual(asked, [40, 60]);
 });

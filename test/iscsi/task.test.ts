@@ -138,3 +138,31 @@ test('write residuals come from dataOutUsed (SPDTL) against EDTL', (t) => {
   const under = responsePdus(task, { status: 0, dataOutUsed: 0 }, p, stamp())[0] as ScsiResponse;
   t.deepEqual(under.residual, { overflow: false, underflow: true, count: 512 });
 });
+
+test('Data-Out gathered into dataOutView() is accepted in place, and checked like any other', (t) => {
+  const p = { ...defaultParams(8192), initialR2T: true, maxBurstLength: 4096, maxOutstandingR2T: 1 };
+  const task = new ScsiTask({ ...base, expectedLength: 4096, final: true }, p);
+  const [r2t] = task.nextR2Ts(p, () => 7);
+  t.deepEqual([r2t!.offset, r2t!.length], [0, 4096]);
+  // What the parser would do: gather the data segment straight into the view.
+  const first = task.dataOutView(0, 2048)!;
+  first.fill(0x11);
+  t.is(task.acceptDataOut(dout(7, 0, 0, first, false)).kind, 'progress');
+  t.is(task.received, 2048);
+  // A view handed out for a PDU whose offset then fails the check: the task fails, nothing is used.
+  const wrong = task.dataOutView(3072, 1024)!;
+  wrong.fill(0x22);
+  const bad = task.acceptDataOut(dout(7, 1, 3072, wrong, true));
+  t.is(bad.kind, 'protocol-error');
+  task.fail(bad.kind === 'protocol-error' ? bad.sense : { key: 0, asc: 0, ascq: 0 });
+  t.is(task.state, 'ready');
+  t.truthy(task.failure);
+  t.is(task.dataOutView(0, 1), undefined, 'no view once the task stopped receiving');
+});
+
+test('dataOutView() refuses a range beyond the expected length', (t) => {
+  const p = { ...defaultParams(8192), initialR2T: true };
+  const task = new ScsiTask({ ...base, expectedLength: 1024 }, p);
+  t.is(task.dataOutView(512, 1024), undefined);
+  t.is(task.dataOutView(0, 1024)?.length, 1024);
+});

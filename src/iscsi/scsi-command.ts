@@ -1,0 +1,148 @@
+// The SCSI data path of a connection (RFC 7143 §11.3-11.8): SCSI Command
+// admission, R2T, Data-Out gathering into the task, and the Data-In / SCSI
+// Response that answer a finished task.
+import { InitiatorOpcode, RejectReason } from './constants.ts';
+import type { Channel } from './full-feature.ts';
+import { decodeLun } from './lun.ts';
+import type { DataOutPdu, ScsiCommandPdu } from './pdu.ts';
+import { checkCondition, type Session } from './session.ts';
+import { DataOutSense, responsePdus, ScsiTask } from './task.ts';
+import { Sense } from '../../scsi/sense.ts';
+import type { ScsiResult } from '../../scsi/command.ts';
+
+export class ScsiCommands {
+  readonly #ch: Channel;
+
+  constructor(ch: Channel) {
+    this.#ch = ch;
+  }
+
+  onScsiCommand(pdu: ScsiCommandPdu, session: Session): void {
+    if (session.sessionType === 'Discovery') {
+      this.#ch.reject(pdu, RejectReason.PROTOCOL_ERROR);
+      return;
+    }
+    if (pdu.immediate && session.taskCount >= this.#ch.host.maxImmediateTasks) {
+      // Immediate commands bypass the CmdSN window; bound them separately.
+      this.#ch.reject(pdu, RejectReason.IMMEDIATE_COMMAND_REJECT);
+      return;
+    }
+    session.admit(pdu.cmdSN, pdu.immediate, () => this.#startCommand(pdu, session));
+  }
+
+  #startCommand(pdu: ScsiCommandPdu, session: Session): void {
+    const p = this.#ch.params;
+    const maxTaskDataLength = this.#ch.host.maxTaskDataLength;
+    const imm = pdu.data.length;
+    if (session.task(pdu.itt) !== undefined) {
+      this.#ch.reject(pdu, RejectReason.TASK_IN_PROGRESS);
+      return;
+    }
+    if (imm > 0 && (!pdu.write || !p.immediateData || imm > p.firstBurstLength || imm > pdu.expectedLength)) {
+      // RFC 7143 §11.3.4: immediate data only with ImmediateData=Yes, W set, within FirstBurstLength and EDTL.
+      this.#ch.reject(pdu, RejectReason.PROTOCOL_ERROR);
+      return;
+    }
+    const lun = decodeLun(pdu.lun) ?? 0xffff_ffff;
+    const readLength = pdu.read ? (pdu.write ? (pdu.bidiReadLength ?? 0) : pdu.expectedLength) : 0;
+    const task = new ScsiTask(
+      {
+        itt: pdu.itt,
+        cmdSN: pdu.cmdSN,
+        immediate: pdu.immediate,
+        lun,
+        lunField: pdu.lun,
+        cdb: pdu.cdb,
+        attribute: pdu.attribute,
+        read: pdu.read,
+        write: pdu.write,
+        expectedLength: pdu.write ? Math.min(pdu.expectedLength, maxTaskDataLength) : pdu.expectedLength,
+        readLength: Math.min(readLength, maxTaskDataLength),
+        final: pdu.final,
+        immediateData: pdu.data,
+      },
+      p,
+    );
+    if (pdu.expectedLength > maxTaskDataLength || readLength > maxTaskDataLength) {
+      // Bounded memory: refuse transfers above the configured ceiling.
+      this.#ch.log.warn('transfer too large', { peer: this.#ch.peer, length: pdu.expectedLength });
+      this.sendResult(task, checkCondition(Sense.invalidFieldInCdb));
+      return;
+    }
+    session.addTask(task);
+    if (task.state === 'receiving') this.#sendR2Ts(task);
+  }
+
+  #sendR2Ts(task: ScsiTask): void {
+    const reqs = task.nextR2Ts(this.#ch.params, () => this.#ch.allocateTtt());
+    if (reqs.length === 0) return;
+    const st = this.#ch.stamp();
+    for (const r of reqs) {
+      this.#ch.send({
+        kind: 'r2t',
+        lun: task.lunField,
+        itt: task.itt,
+        ttt: r.ttt,
+        r2tSN: r.r2tSN,
+        bufferOffset: r.offset,
+        desiredLength: r.length,
+        statSN: st.statSN(false),
+        expCmdSN: st.expCmdSN,
+        maxCmdSN: st.maxCmdSN,
+      });
+    }
+  }
+
+  /**
+   * PduParser.dataSink: a Data-Out that spans TCP reads is gathered straight
+   * into its task's buffer at its Buffer Offset (one copy instead of two).
+   */
+  dataOutSink(session: Session, bhs: Buffer, length: number): Buffer | undefined {
+    if ((bhs[0]! & 0x3f) !== InitiatorOpcode.DATA_OUT) return undefined;
+    return session.task(bhs.readUInt32BE(16))?.dataOutView(bhs.readUInt32BE(40), length);
+  }
+
+  onDataOut(pdu: DataOutPdu, session: Session): void {
+    const task = session.task(pdu.itt);
+    if (task === undefined || task.state !== 'receiving') {
+      // Data for an aborted, failed or finished task is discarded (RFC 7143 §4.2.3.3).
+      return;
+    }
+    if (pdu.raw.dataDigestError) {
+      // RFC 7143 §7.8: Reject the PDU. Without recovery R2T (ERL 1) the data is
+      // lost, so the task ends in CHECK CONDITION instead of writing garbage.
+      this.#ch.reject(pdu, RejectReason.DATA_DIGEST_ERROR);
+      task.fail(DataOutSense.iuCrcError);
+      session.taskReady(task);
+      return;
+    }
+    const outcome = task.acceptDataOut(pdu);
+    switch (outcome.kind) {
+      case 'protocol-error':
+        // A DataSN/offset/TTT error cannot be recovered at ERL 0 (no recovery
+        // R2T). Reject the PDU and end the task in CHECK CONDITION: nothing of
+        // it reaches the medium, and the connection stays usable.
+        this.#ch.log.warn('Data-Out sequence error', { peer: this.#ch.peer, itt: task.itt, reason: outcome.reason });
+        this.#ch.reject(pdu, RejectReason.PROTOCOL_ERROR);
+        task.fail(outcome.sense);
+        session.taskReady(task);
+        return;
+      case 'complete':
+        session.taskReady(task);
+        return;
+      case 'progress':
+        this.#sendR2Ts(task);
+        return;
+      default: {
+        const never: never = outcome;
+        throw new Error(`unhandled outcome ${String(never)}`);
+      }
+    }
+  }
+
+  /** A task finished: its Data-In and SCSI Response. */
+  sendResult(task: ScsiTask, result: ScsiResult): void {
+    if (this.#ch.closed) return;
+    for (const p of responsePdus(task, result, this.#ch.params, this.#ch.stamp())) this.#ch.send(p);
+  }
+}
