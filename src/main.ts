@@ -2,12 +2,18 @@
 // anything else is a bug and prints its stack.
 import { Command } from 'commander';
 import { VtlError } from './errors.ts';
+import { libraryCommand } from './cli/library.ts';
 import { serveCommand } from './cli/serve.ts';
+import { recoverCommand } from './cli/recover.ts';
+import { tapeCommand } from './cli/tape.ts';
 
 const program = new Command('s3vtl')
   .description('iSCSI virtual tape library and CDP block mirror over S3')
   .showHelpAfterError();
 program.addCommand(serveCommand());
+program.addCommand(recoverCommand());
+program.addCommand(tapeCommand());
+program.addCommand(libraryCommand());
 
 try {
   await program.parseAsync(process.argv);

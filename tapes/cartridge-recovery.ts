@@ -70,6 +70,12 @@ export async function restoreState(
   try {
     for (const p of pending) {
       const file = path.join(stagingDir, segmentFileName(p.seq));
+      // An open segment with no synced record holds nothing of the tape. Its
+      // file may be gone although the journal still names it: a previous
+      // recovery (or a seal of an empty segment) deleted it without a new
+      // journal entry, then the gateway crashed again. Opening it would fail
+      // with ENOENT and make the cartridge unloadable for good.
+      if (p.count === 0 && !p.sealed) continue;
       keepFiles.add(segmentFileName(p.seq));
       const staging = await StagingSegment.recover(file, p.seq, p.first, p.bytes, p.sealed, batchBytes);
       if (!p.sealed && p.count < staging.index.count) await staging.truncate(p.count);
@@ -79,11 +85,6 @@ export async function restoreState(
         dataBytes: staging.index.dataBytes(p.count), size: sealed?.size ?? 0, indexOffset: sealed?.indexOffset ?? 0,
         key: p.sealed ? segmentKey(p.first, p.first + staging.index.count - 1, p.seq) : '', state: p.sealed ? 'sealed' : 'open', staging, dropped: false,
       };
-      if (p.count === 0 && !p.sealed) {
-        keepFiles.delete(segmentFileName(p.seq));
-        await staging.remove();
-        continue;
-      }
       model.addSegment(ref, staging.index.filemarks(p.count).map((i) => i + p.first));
     }
   } catch (e) {

@@ -94,6 +94,10 @@ export class Cartridge {
       manifest = blankManifest(o.barcode, o.medium);
       const key = await writeManifest(o.store, o.keys, manifest);
       await Promise.resolve(o.sink?.manifestCommitted(manifest, key)).catch(onError);
+    } else if (manifest.version > (o.manifestHint ?? 0)) {
+      // A crash between a manifest PUT and the sink (catalog) update leaves the
+      // catalog one version behind the store; the sink is idempotent, so tell it.
+      await Promise.resolve(o.sink?.manifestCommitted(manifest, o.keys.manifest(o.barcode, manifest.version))).catch(onError);
     }
     const unlock = await lockStaging(path.join(o.stagingDir, o.barcode), o.barcode);
     let journal: StagingJournal | undefined;

@@ -25,6 +25,10 @@ export interface Target {
   logs(): string;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** kill -9 (no clean shutdown); resolves once the process is gone. */
+  kill9(): Promise<void>;
+  /** Start again after stop() or kill9(), same port and data dir. */
+  start(): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
@@ -55,7 +59,7 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
 const cred = (c?: Chap) => (c ? `${encodeURIComponent(c.user)}%${encodeURIComponent(c.secret)}@` : '');
 
 /** Starts a target serving `specs`; its work dir is .work/it/NAME (config, data, log). */
-export async function startTarget(name: string, specs: TargetSpec[], opts: { kind?: TargetKind; env?: NodeJS.ProcessEnv; startTimeoutMs?: number } = {}): Promise<Target> {
+export async function startTarget(name: string, specs: TargetSpec[], opts: { kind?: TargetKind; env?: NodeJS.ProcessEnv; startTimeoutMs?: number; config?: Record<string, unknown> } = {}): Promise<Target> {
   const kind = opts.kind ?? targetKind();
   const dir = workDir(name);
   const port = await freePort();
@@ -71,7 +75,7 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
     const cfg = path.join(dir, 'config.yaml');
     const data = path.join(dir, 'data');
     mkdirSync(data, { recursive: true });
-    writeFileSync(cfg, renderConfig(specs, `127.0.0.1:${port}`, data));
+    writeFileSync(cfg, renderConfig(specs, `127.0.0.1:${port}`, data, opts.config));
     child = spawnLogged(process.execPath, ['--import=tsx', 'src/main.ts', 'serve', '--config', cfg, '--listen', `127.0.0.1:${port}`, '--data', data], logFile, opts.env);
     await waitListening(port, opts.startTimeoutMs ?? 30_000, exitedMsg);
   }
@@ -129,5 +133,13 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
     logs: () => readFileSync(logFile, 'utf8'),
     stop: () => kill(child),
     restart: async () => { await kill(child); await start(); },
+    kill9: async () => {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGKILL');
+      await exited;
+    },
+    start: async () => { await kill(child); await start(); },
   };
 }

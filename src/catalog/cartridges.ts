@@ -63,6 +63,7 @@ export class CartridgeQueries {
   readonly #setProtect: Database.Statement<[number, string]>;
   readonly #written: Database.Statement<[Record<string, unknown>]>;
   readonly #remove: Database.Statement<[string]>;
+  readonly #facts: Database.Statement<[Record<string, unknown>]>;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(`INSERT INTO cartridges
@@ -79,6 +80,8 @@ export class CartridgeQueries {
         state = CASE WHEN state = 'scratch' AND @eod > 0 THEN 'in-use' ELSE state END
       WHERE barcode = @barcode AND manifest_version < @version`);
     this.#remove = db.prepare('DELETE FROM cartridges WHERE barcode = ?');
+    this.#facts = db.prepare(`UPDATE cartridges SET pool = @pool, state = @state, write_protected = @writeProtected,
+      retain_until = @retainUntil, created_at = @createdAt WHERE barcode = @barcode`);
   }
 
   /** Add a cartridge; media type and WORM come from the barcode (throws BarcodeError VTL_BARCODE_INVALID). */
@@ -124,6 +127,11 @@ export class CartridgeQueries {
   /** Record what a newer manifest says was written (older versions are ignored). */
   recordWritten(barcode: string, version: number, bytes: number, eod: number, filemarks: number, at: string): void {
     this.#written.run({ barcode, version, bytes, eod, filemarks, at });
+  }
+
+  /** Disaster recovery: set what a library state object says about a cartridge (facts manifests do not carry). */
+  restoreFacts(f: { barcode: string; pool: string | null; state: CartridgeState; writeProtected: boolean; retainUntil: string | null; createdAt: string }): void {
+    this.#facts.run({ ...f, writeProtected: f.writeProtected ? 1 : 0 });
   }
 
   remove(barcode: string): void {

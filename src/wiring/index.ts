@@ -11,8 +11,11 @@ import { SparseFileBackend } from '../cdp/sparse-file-backend.ts';
 import type { Config, DiskConfig, TargetConfig } from '../config.ts';
 import { IscsiServer, type TargetDefinition } from '../iscsi/server.ts';
 import type { Logger } from '../log.ts';
-import { buildLibrary } from './library.ts';
+import { buildLibrary, type BuiltLibrary } from './library.ts';
 import { openStore, type OpenedStore } from './store.ts';
+import { ControlServer } from '../control/server.ts';
+import { Operations, type LibraryHandle } from '../control/operations.ts';
+import { controlSocketPath } from '../control/protocol.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
@@ -20,6 +23,8 @@ export interface Gateway {
   close(): Promise<void>;
   /** Target IQNs with their LUNs and device types, for the startup log. */
   describe(): Record<string, string[]>;
+  /** The tape libraries by name (operator control, tests). */
+  readonly libraries: ReadonlyMap<string, BuiltLibrary>;
 }
 
 /** A serial number that is stable for a device's place in the config and unique across targets. */
@@ -60,6 +65,7 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
     stagingDir: join(config.data, 'staging'),
     directory: catalog,
     sink: catalog,
+    ...(config.tapes.segmentSize !== undefined && { segments: { segmentBytes: config.tapes.segmentSize } }),
     onError: (e, barcode) => log.error('cartridge background error', { barcode, error: String(e) }),
   });
   return { opened, catalog, pool };
@@ -70,12 +76,16 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const units: LogicalUnit[] = [];
   const targets: TargetDefinition[] = [];
   const described: Record<string, string[]> = {};
+  const libraries = new Map<string, BuiltLibrary>();
+  const handles: LibraryHandle[] = [];
   const tapes = config.targets.some((t) => t.library) ? await buildTapeSide(config, log) : undefined;
   for (const t of config.targets) {
     const luns = new Map<number, LogicalUnit>();
     const lines: string[] = (described[t.iqn] = []);
     if (t.library && tapes) {
-      const lib = await buildLibrary(t.iqn, t.library, { catalog: tapes.catalog, pool: tapes.pool, log, serialFor: (name, prefix) => serialFor(t.iqn, name, prefix) });
+      const lib = await buildLibrary(t.iqn, t.library, { catalog: tapes.catalog, pool: tapes.pool, store: tapes.opened.store, log, serialFor: (name, prefix) => serialFor(t.iqn, name, prefix) });
+      libraries.set(t.library.name, lib);
+      handles.push({ iqn: t.iqn, config: t.library, changer: lib.changer });
       for (const [lun, lu] of lib.luns) {
         luns.set(lun, lu);
         units.push(lu);
@@ -99,9 +109,23 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     });
   }
   const server = new IscsiServer({ listen: config.listen, targets, logger: log.child({ layer: 'iscsi' }) });
+  // ---- operator control channel (src/control): <data>/control.sock while listening ----
+  const control = tapes === undefined ? undefined : new ControlServer({
+    path: controlSocketPath(config.data),
+    handlers: new Operations(tapes.catalog, handles).handlers(),
+    log: log.child({ layer: 'control' }),
+  });
   return {
-    listen: () => server.listen().then(({ port }) => ({ host: config.listen.host, port })),
+    async listen() {
+      const { port } = await server.listen();
+      await control?.listen().catch(async (e: unknown) => {
+        await server.close();
+        throw e;
+      });
+      return { host: config.listen.host, port };
+    },
     async close() {
+      await control?.close();
       await server.close();
       await Promise.all(units.map((u) => u.close()));
       if (tapes) {
@@ -111,5 +135,6 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
       }
     },
     describe: () => described,
+    libraries,
   };
 }

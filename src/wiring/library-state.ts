@@ -1,8 +1,21 @@
 // The changer's LibraryStateStore backed by the catalog's elements table,
 // which is keyed by SCSI element address; the personality's address bases
 // translate between the two.
+//
+// With a snapshot writer, every save() also writes the library's state object
+// to the store (src/catalog/library-snapshot.ts) after the catalog
+// transaction and before save() resolves, i.e. before the changer answers
+// GOOD: an acknowledged move is in the bucket. Crash windows:
+//  - after the catalog commit, before the PUT: the move was not acknowledged;
+//    at the next start publish() finds the catalog differs from the newest
+//    state object and writes it (if the machine is lost instead, the bucket
+//    has the state before the unacknowledged move: also a valid outcome);
+//  - the PUT fails (store down): the move stands (the catalog is the running
+//    gateway's truth), the error is logged, and the state is written again at
+//    the next save or start. The bucket lags only while the store fails.
 import type { Catalog } from '../catalog/catalog.ts';
 import { ElementType } from '../catalog/elements.ts';
+import type { LibrarySnapshotWriter, SnapshotCartridge, SnapshotContent, SnapshotElement } from '../catalog/library-snapshot.ts';
 import { addressOf, refOf } from '../../scsi/smc/elements.ts';
 import type { ElementChange, ElementContents, ElementKind, LibraryStateStore } from '../../scsi/smc/library-state.ts';
 import type { ElementAddressBases } from '../../scsi/profiles/types.ts';
@@ -32,13 +45,24 @@ export function elementsOf(g: Geometry): { address: number; type: ElementType }[
   return out;
 }
 
+export interface LibraryPublishing {
+  readonly writer: LibrarySnapshotWriter;
+  readonly library: string;
+  readonly personality: { readonly changer: string; readonly drive: string };
+  readonly onError: (e: unknown) => void;
+}
+
 export class CatalogLibraryState implements LibraryStateStore {
   readonly #catalog: Catalog;
   readonly #bases: ElementAddressBases;
+  readonly #geometry: Geometry;
+  readonly #publishing: LibraryPublishing | undefined;
 
-  constructor(catalog: Catalog, geometry: Geometry) {
+  constructor(catalog: Catalog, geometry: Geometry, publishing?: LibraryPublishing) {
     this.#catalog = catalog;
     this.#bases = geometry.bases;
+    this.#geometry = geometry;
+    this.#publishing = publishing;
     const { kept } = catalog.elements.define(elementsOf(geometry));
     if (kept.length > 0) throw new Error(`library geometry shrank but elements ${kept.join(', ')} still hold cartridges: move them first`);
   }
@@ -65,5 +89,54 @@ export class CatalogLibraryState implements LibraryStateStore {
       barcode: c.occupant?.barcode ?? null,
       sourceAddress: c.occupant?.source === undefined ? null : addressOf(this.#bases, c.occupant.source),
     })));
+    await this.publish();
+  }
+
+  /**
+   * Write the library's state object when it differs from the newest one in
+   * the store (start-up, after every save, after operator changes to pool,
+   * state or protection of a cartridge in the library). Never throws.
+   */
+  async publish(): Promise<boolean> {
+    const p = this.#publishing;
+    if (p === undefined) return false;
+    try {
+      return (await p.writer.write(this.snapshot())) !== undefined;
+    } catch (e) {
+      p.onError(e);
+      return false;
+    }
+  }
+
+  /** What the state object holds, from the catalog as it is now. */
+  snapshot(): SnapshotContent {
+    const elements: SnapshotElement[] = [];
+    const cartridges: SnapshotCartridge[] = [];
+    for (const row of this.#catalog.elements.list()) {
+      const ref = refOf(this.#bases, row.address);
+      if (row.barcode === null || ref === undefined) continue;
+      const sref = row.sourceAddress === null ? undefined : refOf(this.#bases, row.sourceAddress);
+      elements.push({
+        kind: ref.kind, index: ref.index, address: row.address, barcode: row.barcode,
+        source: sref === undefined ? null : { kind: sref.kind, index: sref.index, address: row.sourceAddress! },
+        imported: ref.kind === 'import-export',
+      });
+      const c = this.#catalog.cartridges.get(row.barcode);
+      if (c !== undefined) {
+        cartridges.push({
+          barcode: c.barcode, mediaType: c.mediaType, pool: c.pool, capacityBytes: c.capacityBytes, worm: c.worm,
+          writeProtected: c.writeProtected, state: c.state, createdAt: c.createdAt, retainUntil: c.retainUntil,
+        });
+      }
+    }
+    cartridges.sort((a, b) => (a.barcode < b.barcode ? -1 : a.barcode > b.barcode ? 1 : 0));
+    const g = this.#geometry;
+    return {
+      library: this.#publishing?.library ?? '',
+      personality: this.#publishing?.personality ?? { changer: '', drive: '' },
+      geometry: { bases: { ...g.bases }, slots: g.slots, mailslots: g.mailslots, drives: g.drives },
+      elements,
+      cartridges,
+    };
   }
 }

@@ -106,3 +106,21 @@ test('a sealed pending segment gets its object key back', async (t) => {
   for (const s of r.model.segments) await s.staging?.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+test('an empty open segment the journal names but whose file is gone does not make the cartridge unloadable', async (t) => {
+  // Found by integration/3200-crash-safety: recovery deleted an empty open
+  // segment's file without a new journal entry, the gateway crashed again,
+  // and the next open failed with ENOENT for good.
+  const dir = await mkdtemp(path.join(tmpdir(), 'rec-'));
+  const later = await stage(dir, 6, 7, 0, false); // a newer file the journal never named
+  const journal = {
+    base: 2, keep: 1, pending: [{ seq: 5, first: 7, count: 0, bytes: 32, sealed: false }], attributes: {}, nextSeq: 6,
+  };
+  const state = await restoreState('REC001L6', manifest(2, [seg(4, 0, 7)]), journal, dir, 1 << 16, key);
+  // The tape is the committed manifest; nothing staged survives, no file is left behind.
+  t.is(state.model.eod, 7);
+  t.is(state.model.segments.length, 1);
+  t.true(later > 0);
+  t.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.seg')), []);
+  await rm(dir, { recursive: true, force: true });
+});

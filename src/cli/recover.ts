@@ -1,0 +1,87 @@
+// `s3vtl recover --store URL --data DIR [--config FILE] [--force] [--json]`:
+// rebuild the catalog of a lost gateway from the bucket alone (cartridges from
+// manifests, libraries from their state objects). Refuses a data dir whose
+// catalog already knows cartridges unless --force, which keeps the old
+// catalog beside the new one as catalog.sqlite.replaced-<time>.
+import { Command } from 'commander';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Catalog } from '../catalog/catalog.ts';
+import { loadConfig, type LibraryConfig } from '../config.ts';
+import { VtlError } from '../errors.ts';
+import { recoverCatalog, type RecoverySummary } from '../recovery/recover.ts';
+import { openStore } from '../wiring/store.ts';
+
+interface RecoverOptions {
+  readonly store?: string;
+  readonly data?: string;
+  readonly config?: string;
+  readonly force?: boolean;
+  readonly json?: boolean;
+}
+
+class RecoverError extends VtlError {
+  constructor(message: string) {
+    super('VTL_RECOVER_REFUSED', message);
+  }
+}
+
+export function recoverCommand(): Command {
+  return new Command('recover')
+    .description('rebuild the catalog (cartridges, their data, library slots) from the object store alone')
+    .option('-s, --store <url>', 'object store: file://DIR or s3://BUCKET/PREFIX (default: the config\'s)')
+    .option('-d, --data <dir>', 'local state directory to rebuild (default: the config\'s)')
+    .option('-c, --config <file>', 'YAML configuration: library geometry for placement, and store/data defaults')
+    .option('-f, --force', 'replace a catalog that already knows cartridges (the old one is kept aside)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: RecoverOptions) => {
+      const config = opts.config === undefined ? undefined : loadConfig(opts.config, {
+        ...(opts.data !== undefined && { data: opts.data }),
+        ...(opts.store !== undefined && { store: opts.store }),
+      });
+      const data = opts.data !== undefined ? resolve(opts.data) : config?.data;
+      const url = opts.store ?? config?.store;
+      if (data === undefined || url === undefined) throw new RecoverError('recover needs --data and --store (or --config naming them)');
+      const storeUrl = url.startsWith('file://') ? `file://${resolve(url.slice('file://'.length))}` : url;
+      const libraries: LibraryConfig[] = (config?.targets ?? []).flatMap((t) => (t.library === undefined ? [] : [t.library]));
+      mkdirSync(data, { recursive: true });
+      const file = join(data, 'catalog.sqlite');
+      if (existsSync(file)) {
+        const old = Catalog.open(file);
+        const known = old.cartridges.list().length;
+        old.close();
+        if (known > 0 && opts.force !== true) {
+          throw new RecoverError(`${file} already knows ${known} cartridges: refusing to overwrite it (use --force to replace it; it is kept aside)`);
+        }
+        const aside = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        renameSync(file, aside);
+        for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
+      }
+      const opened = await openStore(storeUrl);
+      const catalog = Catalog.open(file);
+      let summary: RecoverySummary;
+      try {
+        summary = await recoverCatalog(catalog, opened.store, libraries);
+      } finally {
+        catalog.close();
+        await opened.close();
+      }
+      process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, file));
+      if (summary.failed.length > 0) process.exitCode = 1;
+    });
+}
+
+function render(s: RecoverySummary, file: string): string {
+  const lines = [
+    `recovered ${file}`,
+    `cartridges: ${s.cartridges} (${s.fromManifests} from manifests, ${s.fromStateOnly.length} known only from library state), ${s.bytes} bytes written`,
+  ];
+  for (const l of s.libraries) {
+    lines.push(`library ${l.name}: state v${l.stateVersion}${l.stateWrittenAt === null ? ' (none in the store)' : ` of ${l.stateWrittenAt}`}, geometry from ${l.geometry}, ${l.placed.length} cartridges placed`);
+    for (const p of l.placed) lines.push(`  ${p.kind} ${p.index + 1} (element ${p.address}): ${p.barcode}`);
+    for (const u of l.unplaced) lines.push(`  not placed ${u.barcode}: ${u.reason}`);
+    for (const k of l.skippedStates) lines.push(`  skipped state object ${k}`);
+  }
+  for (const f of s.failed) lines.push(`FAILED ${f.barcode}: ${f.reason}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,86 @@
+// Without a running server: the same Operations over changers restored from
+// the catalog. Their drive bays are stand-ins that only carry the serial the
+// real drive would report (nothing loads offline: import, export and slot
+// placement never touch a drive). A command that changes elements opens the
+// store too, so each change is published to the library's state object as
+// serve would publish it (src/catalog/library-snapshot.ts).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Catalog } from '../catalog/catalog.ts';
+import { LibrarySnapshotWriter } from '../catalog/library-snapshot.ts';
+import type { Config } from '../config.ts';
+import { VtlError } from '../errors.ts';
+import { serialFor } from '../wiring/index.ts';
+import { CatalogLibraryState, type LibraryPublishing } from '../wiring/library-state.ts';
+import { openStore, type OpenedStore } from '../wiring/store.ts';
+import { changerProfiles, formatSerial, tapeDriveProfiles } from '../../scsi/profiles/index.ts';
+import type { DriveBay } from '../../scsi/smc/drive-bay.ts';
+import { MediaChanger } from '../../scsi/smc/media-changer.ts';
+import { Operations, type LibraryHandle } from './operations.ts';
+
+const offlineBay = (serial: string): DriveBay => ({
+  serial,
+  t10VendorId: () => Buffer.alloc(0),
+  cartridge: () => undefined,
+  removalPrevented: () => false,
+  insert: () => Promise.reject(new VtlError('VTL_OFFLINE', 'drives do not load cartridges without a running server')),
+  remove: () => Promise.reject(new VtlError('VTL_OFFLINE', 'drives do not unload cartridges without a running server')),
+});
+
+/** Quiet: the offline changer logs nothing the operator needs (its unit attentions reach no one). */
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface OfflineOperations {
+  readonly ops: Operations;
+  close(): Promise<void>;
+}
+
+/**
+ * @param publish open the store and publish element changes to it (mutating
+ *   commands); `onPublishError` hears a failed write, which serve retries at start.
+ */
+export async function openOffline(config: Config, o: { publish: boolean; onPublishError?: (e: unknown) => void } = { publish: false }): Promise<OfflineOperations> {
+  mkdirSync(config.data, { recursive: true });
+  const opened: OpenedStore | undefined = o.publish && config.targets.some((t) => t.library) ? await openStore(config.store) : undefined;
+  const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
+  try {
+    const libraries: LibraryHandle[] = [];
+    for (const t of config.targets) {
+      const cfg = t.library;
+      if (cfg === undefined) continue;
+      const profile = changerProfiles.get(cfg.changer)!;
+      const driveProfile = tapeDriveProfiles.get(cfg.drive)!;
+      const publishing: LibraryPublishing | undefined = opened === undefined ? undefined : {
+        writer: new LibrarySnapshotWriter({ store: opened.store, library: cfg.name }),
+        library: cfg.name,
+        personality: { changer: cfg.changer, drive: cfg.drive },
+        onError: o.onPublishError ?? (() => undefined),
+      };
+      const state = new CatalogLibraryState(catalog, { bases: profile.addressBases, slots: cfg.slots, mailslots: cfg.mailslots, drives: cfg.drives }, publishing);
+      const changer = new MediaChanger({
+        profile,
+        serial: serialFor(t.iqn, `${cfg.name}/changer`, ''),
+        slots: cfg.slots,
+        mailslots: cfg.mailslots,
+        drives: Array.from({ length: cfg.drives }, (_, i) => ({
+          bay: offlineBay(formatSerial(driveProfile.serial, serialFor(t.iqn, `${cfg.name}/drive${i}`, ''))),
+          lun: i + 1,
+        })),
+        state,
+        log: quiet,
+      });
+      libraries.push({ iqn: t.iqn, config: cfg, changer });
+    }
+    return {
+      ops: new Operations(catalog, libraries),
+      close: async () => {
+        catalog.close();
+        await opened?.close();
+      },
+    };
+  } catch (e) {
+    catalog.close();
+    await opened?.close();
+    throw e;
+  }
+}

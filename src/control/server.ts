@@ -1,0 +1,124 @@
+// The control channel of a running `s3vtl serve`: a Unix domain socket at
+// <data>/control.sock through which the operator's commands reach the live
+// changers (they hold the element state in memory). Newline-delimited JSON,
+// one handler per command (protocol.ts); a handler's error becomes
+// {code, message}. A socket file left by a crashed server is replaced; one
+// that answers belongs to a running server and stops this one.
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { unlink } from 'node:fs/promises';
+import { ConfigError, VtlError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { asVtlError } from './operations.ts';
+import type { Request, Response } from './protocol.ts';
+
+export type Handler = (args: unknown) => Promise<unknown>;
+
+/** Bytes a request line may take; more is a protocol error. */
+const MAX_LINE = 1 << 20;
+/** sockaddr_un.sun_path holds 108 bytes with the terminating NUL on Linux. */
+const MAX_SOCKET_PATH = 107;
+
+/** Whether something answers on the socket (a live server) rather than a stale file. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export class ControlServer {
+  readonly path: string;
+  readonly #handlers: Readonly<Record<string, Handler>>;
+  readonly #log: Logger;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  #listening = false;
+
+  constructor(opts: { path: string; handlers: Readonly<Record<string, Handler>>; log: Logger }) {
+    this.path = opts.path;
+    this.#handlers = opts.handlers;
+    this.#log = opts.log;
+    this.#server = createServer((s) => this.#serve(s));
+  }
+
+  async listen(): Promise<void> {
+    if (Buffer.byteLength(this.path) > MAX_SOCKET_PATH) {
+      throw new ConfigError('data', `the control socket ${this.path} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter data directory`);
+    }
+    if (await answers(this.path)) {
+      throw new VtlError('VTL_CONTROL_IN_USE', `another s3vtl serve answers on ${this.path}; stop it first or use another data directory`);
+    }
+    await unlink(this.path).then(
+      () => this.#log.warn('removed a stale control socket (a server did not stop cleanly)', { path: this.path }),
+      (e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; },
+    );
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.path, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#listening = true;
+  }
+
+  /** Stop answering and remove the socket file. */
+  async close(): Promise<void> {
+    if (!this.#listening) return;
+    this.#listening = false;
+    for (const s of this.#sockets) s.destroy();
+    // net.Server removes the socket file it created when it closes.
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await unlink(this.path).catch(() => undefined);
+  }
+
+  #serve(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.setEncoding('utf8');
+    let buffered = '';
+    // Requests on one connection are answered in order.
+    let chain: Promise<void> = Promise.resolve();
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      if (buffered.length > MAX_LINE && !buffered.includes('\n')) {
+        socket.end(JSON.stringify({ id: 0, ok: false, error: { code: 'VTL_CONTROL_PROTOCOL', message: 'request line too long' } }) + '\n');
+        return;
+      }
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.trim() === '') continue;
+        chain = chain.then(async () => {
+          const response = await this.#answer(line);
+          if (!socket.destroyed) socket.write(JSON.stringify(response) + '\n');
+        });
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.#sockets.delete(socket));
+  }
+
+  async #answer(line: string): Promise<Response> {
+    let req: Request;
+    try {
+      req = JSON.parse(line) as Request;
+      if (typeof req !== 'object' || req === null || typeof req.command !== 'string') throw new Error('not a request object');
+    } catch (e) {
+      return { id: 0, ok: false, error: { code: 'VTL_CONTROL_PROTOCOL', message: `bad request: ${(e as Error).message}` } };
+    }
+    const id = typeof req.id === 'number' ? req.id : 0;
+    const handler = Object.hasOwn(this.#handlers, req.command) ? this.#handlers[req.command] : undefined;
+    if (handler === undefined) return { id, ok: false, error: { code: 'VTL_CONTROL_UNKNOWN_COMMAND', message: `unknown command ${req.command}` } };
+    try {
+      return { id, ok: true, result: await handler(req.args ?? {}) };
+    } catch (e) {
+      const known = asVtlError(e);
+      if (known !== undefined) return { id, ok: false, error: { code: known.code, message: known.message } };
+      if (e instanceof Error && e.name === 'ZodError') return { id, ok: false, error: { code: 'VTL_CONTROL_PROTOCOL', message: `bad arguments for ${req.command}: ${e.message}` } };
+      this.#log.error('control command failed', { command: req.command, error: e instanceof Error ? e.stack : String(e) });
+      return { id, ok: false, error: { code: 'VTL_INTERNAL', message: `${req.command} failed inside the server: ${e instanceof Error ? e.message : String(e)} (see the server log)` } };
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// Disaster recovery: rebuild a gateway's catalog from the bucket alone.
+//   1. every cartridge from its newest manifest (tapes/<BARCODE>/manifest/):
+//      medium, pool at creation, segments, filemarks, EOD;
+//   2. every library from its newest state object (libraries/<NAME>/state/):
+//      geometry, which cartridge is in which element and where it came from,
+//      and the cartridge facts manifests do not carry (current pool, state,
+//      write protection; cartridges never loaded, which have no manifest yet).
+// Placement uses the configured geometry when the config names the library
+// (so `serve` with that config sees exactly these elements), else the
+// geometry the state object records.
+
+import { CartridgeState } from '../catalog/cartridges.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { LibraryKeys, listLibraries, readLatestSnapshot, type LibrarySnapshot } from '../catalog/library-snapshot.ts';
+import { rebuildFromStore } from '../catalog/rebuild.ts';
+import type { LibraryConfig } from '../config.ts';
+import { changerProfiles } from '../../scsi/profiles/index.ts';
+import { addressOf } from '../../scsi/smc/elements.ts';
+import type { ObjectStore } from '../../tapes/object-store.ts';
+import { elementsOf, type Geometry } from '../wiring/library-state.ts';
+
+export interface RecoveredLibrary {
+  readonly name: string;
+  /** State object version used (0: none in the store). */
+  readonly stateVersion: number;
+  readonly stateWrittenAt: string | null;
+  readonly geometry: 'config' | 'state-object';
+  /** Elements filled: address -> barcode. */
+  readonly placed: { address: number; kind: string; index: number; barcode: string }[];
+  /** Element contents that could not be placed, with the reason. */
+  readonly unplaced: { barcode: string; reason: string }[];
+  /** State objects skipped because they did not parse. */
+  readonly skippedStates: string[];
+}
+
+export interface RecoverySummary {
+  readonly cartridges: number;
+  /** Cartridges found through a manifest (data on them is readable). */
+  readonly fromManifests: number;
+  /** Cartridges known only from a library state object (never written). */
+  readonly fromStateOnly: string[];
+  readonly bytes: number;
+  readonly failed: { barcode: string; reason: string }[];
+  readonly libraries: RecoveredLibrary[];
+}
+
+const STATES = new Set<string>(Object.values(CartridgeState));
+
+export async function recoverCatalog(catalog: Catalog, store: ObjectStore, libraries: readonly LibraryConfig[] = []): Promise<RecoverySummary> {
+  const rebuilt = await rebuildFromStore(catalog, store, '');
+  const keys = new LibraryKeys('');
+  const names = new Set<string>([...(await listLibraries(store, keys)), ...libraries.map((l) => l.name)]);
+  const out: RecoveredLibrary[] = [];
+  const fromStateOnly: string[] = [];
+  for (const name of [...names].sort()) {
+    const cfg = libraries.find((l) => l.name === name);
+    const found = await readLatestSnapshot(store, keys, name);
+    const geometry = geometryFor(cfg, found?.snapshot);
+    const lib: RecoveredLibrary = {
+      name, stateVersion: found?.snapshot.version ?? 0, stateWrittenAt: found?.snapshot.createdAt ?? null,
+      geometry: cfg !== undefined ? 'config' : 'state-object', placed: [], unplaced: [], skippedStates: found?.skipped ?? [],
+    };
+    out.push(lib);
+    if (geometry === undefined) continue;
+    catalog.elements.define(elementsOf(geometry));
+    if (found === undefined) continue;
+    catalog.transaction(() => {
+      for (const c of found.snapshot.cartridges) {
+        const row = catalog.cartridges.get(c.barcode);
+        if (row === undefined) {
+          catalog.cartridges.restore({ barcode: c.barcode, mediaType: c.mediaType, pool: c.pool, capacityBytes: c.capacityBytes, worm: c.worm, createdAt: c.createdAt });
+          fromStateOnly.push(c.barcode);
+        }
+        const written = (catalog.cartridges.get(c.barcode)?.eodObjectId ?? 0) > 0;
+        const state = STATES.has(c.state) ? (c.state as CartridgeState) : CartridgeState.SCRATCH;
+        catalog.cartridges.restoreFacts({
+          barcode: c.barcode, pool: c.pool, writeProtected: c.writeProtected, retainUntil: c.retainUntil, createdAt: c.createdAt,
+          state: state === CartridgeState.SCRATCH && written ? CartridgeState.IN_USE : state,
+        });
+      }
+      for (const e of found.snapshot.elements) {
+        const count = e.kind === 'storage' ? geometry.slots : e.kind === 'import-export' ? geometry.mailslots : geometry.drives;
+        if (!(e.index >= 0 && e.index < count)) {
+          lib.unplaced.push({ barcode: e.barcode, reason: `${e.kind} element ${e.index + 1} is not in this geometry` });
+          continue;
+        }
+        if (catalog.cartridges.get(e.barcode) === undefined) {
+          lib.unplaced.push({ barcode: e.barcode, reason: 'no manifest and no cartridge record' });
+          continue;
+        }
+        const address = addressOf(geometry.bases, { kind: e.kind, index: e.index });
+        const at = catalog.elements.whereIs(e.barcode);
+        if (at !== undefined) {
+          lib.unplaced.push({ barcode: e.barcode, reason: `already in element ${at.address} (another library?)` });
+          continue;
+        }
+        const source = e.source === null ? null : addressOf(geometry.bases, { kind: e.source.kind, index: e.source.index });
+        catalog.elements.apply([{ address, barcode: e.barcode, sourceAddress: source }]);
+        lib.placed.push({ address, kind: e.kind, index: e.index, barcode: e.barcode });
+      }
+    });
+  }
+  const all = catalog.cartridges.list();
+  return {
+    cartridges: all.length,
+    fromManifests: rebuilt.cartridges.length,
+    fromStateOnly,
+    bytes: all.reduce((s, r) => s + r.bytesWritten, 0),
+    failed: rebuilt.failed,
+    libraries: out,
+  };
+}
+
+function geometryFor(cfg: LibraryConfig | undefined, s: LibrarySnapshot | undefined): Geometry | undefined {
+  if (cfg !== undefined) {
+    const bases = changerProfiles.get(cfg.changer)?.addressBases;
+    if (bases !== undefined) return { bases, slots: cfg.slots, mailslots: cfg.mailslots, drives: cfg.drives };
+  }
+  return s === undefined ? undefined : { ...s.geometry };
+}
