@@ -132,6 +132,8 @@ const schema = z.strictObject({
     seen.add(t.iqn);
     if (t.library) {
       if (libraries.has(t.library.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library', 'name'], message: `library ${t.library.name} is defined twice` });
+      // The catalog keys element contents by SCSI element address alone.
+      else if (libraries.size > 0) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library'], message: 'only one library per gateway is supported for now (the catalog keys elements by address alone)' });
       libraries.add(t.library.name);
     }
     const luns = new Set<number>();

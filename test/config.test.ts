@@ -78,3 +78,9 @@ test('a file that is not YAML is reported as such', (t) => {
   const e = t.throws(() => loadConfig(p), { instanceOf: ConfigError });
   t.regex(e.message, /not valid YAML/);
 });
+
+test('a second library is refused until the catalog keys elements per library', (t) => {
+  const lib = (iqn: string, name: string) => ({ iqn, library: { name } });
+  t.is(keyOf({ targets: [lib('iqn.2026-11.org.s3vtl:a', 'a')] }), '(valid)');
+  t.is(keyOf({ targets: [lib('iqn.2026-11.org.s3vtl:a', 'a'), lib('iqn.2026-11.org.s3vtl:b', 'b')] }), 'targets.1.library');
+});
