@@ -300,15 +300,17 @@ test('an unknown opcode gets a Reject and the connection stays', async (t) => {
 test('target NOP-In pings an idle connection and drops it when unanswered', async (t) => {
   const { server, port } = await start({ nopIntervalMs: 100, nopTimeoutMs: 300 });
   const { ini } = await login(port, [['TargetName', DISK]]);
-  const ping = (await ini.next(1000))!;
+  // Generous waits: next() returns as soon as a PDU arrives or the connection closes,
+  // and a loaded CI machine can delay timers by seconds.
+  const ping = (await ini.next(10_000))!;
   t.is(ping.opcode, 0x20);
   t.is(ping.itt, 0xffffffff);
   const ttt = ping.bhs.readUInt32BE(20);
   t.not(ttt, 0xffffffff);
   ini.send(pdu({ opcode: 0x00, immediate: true, flags: 0x80, itt: 0xffffffff, u32: { 20: ttt, 24: 1 } }));
-  const again = (await ini.next(1000))!;
+  const again = (await ini.next(10_000))!;
   t.is(again.opcode, 0x20, 'pinged again after the next idle interval');
-  t.is(await ini.next(1500), undefined);
+  t.is(await ini.next(15_000), undefined);
   t.true(ini.closed, 'dropped after the unanswered ping');
   await server.close();
 });
@@ -318,7 +320,7 @@ test('a second login with the same InitiatorName and ISID reinstates the session
   const first = await login(port, [['TargetName', DISK]]);
   const second = await login(port, [['TargetName', DISK]]);
   t.is(second.rsp.bhs.readUInt16BE(36), 0);
-  t.is(await first.ini.next(500), undefined);
+  t.is(await first.ini.next(10_000), undefined);
   t.true(first.ini.closed);
   t.is(lu.lost.length, 1);
   const other = await login(port, [['TargetName', DISK]], { isid: Buffer.from('400001370001', 'hex') });
