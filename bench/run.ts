@@ -1,12 +1,14 @@
 // Benchmark: Debian tgt (../shared/tools/tgt-ref.sh) and s3vtl started in the same run,
 // iscsi-tape-bench on both with the same parameters, interleaved (case by case, tgt then ours),
 // repeated --reps times; prints medians side by side, ours/tgt ratios, µs per 8 KiB command,
-// and each target's peak RSS (VmHWM).
+// and each target's peak RSS (VmHWM). tape: tgt's drive LUN (tgt-ref.sh, tape loaded) beside drive 0
+// of an s3vtl library with one 4 GiB cartridge that loadDrive() moves in with MOVE MEDIUM first.
 //   node --import=tsx bench/run.ts disk|tape [--reps 3] [--size 1G] [--only tgt|ours]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { IQN_PREFIX, type TargetSpec } from '../integration/lib/config.ts';
+import { IQN_PREFIX, libraryTarget, type TargetSpec } from '../integration/lib/config.ts';
+import { Initiator, senseTriple } from '../integration/lib/initiator.ts';
 import { type BenchJson, tapeBench } from '../integration/lib/iscsi.ts';
 import { startTarget, type Target } from '../integration/lib/target.ts';
 import { freePort, run, SHARED, workDir } from '../integration/lib/util.ts';
@@ -47,11 +49,50 @@ async function startTgt(): Promise<Side> {
 }
 
 async function startOurs(): Promise<Side> {
-  const spec: TargetSpec = kind === 'disk'
-    ? { iqn: `${IQN_PREFIX}:disk`, luns: [{ lun: 0, type: 'disk', size: '2GiB' }] }
-    : { iqn: `${IQN_PREFIX}:tape`, luns: [{ lun: 0, type: 'tape', size: '4GiB' }] };
+  if (kind === 'disk') {
+    const spec: TargetSpec = { iqn: `${IQN_PREFIX}:disk`, luns: [{ lun: 0, type: 'disk', size: '2GiB' }] };
+    const t: Target = await startTarget('bench-ours', [spec], { kind: 'ours' });
+    return { name: 'ours', url: t.url(spec.iqn, 0), pid: t.pid, stop: t.stop };
+  }
+  // tape: a library (LUN 0 changer, LUN 1 drive 0) with one cartridge, moved into the drive
+  // with MOVE MEDIUM before the bench (our drives start empty; the bench's --load needs media).
+  const spec = libraryTarget('bench', { name: 'bench', drives: 1, slots: 4, mailslots: 0,
+    cartridges: [{ prefix: 'BNC', count: 1, media: 'L6', capacity: '4GiB' }] });
   const t: Target = await startTarget('bench-ours', [spec], { kind: 'ours' });
-  return { name: 'ours', url: t.url(spec.iqn, 0), pid: t.pid, stop: t.stop };
+  try { await loadDrive(t.port, spec.iqn); } catch (e) { await t.stop(); throw e; }
+  return { name: 'ours', url: t.url(spec.iqn, 1), pid: t.pid, stop: t.stop };
+}
+
+/** SMC-3 MOVE MEDIUM: first full storage element -> first data transfer element (LUN 0 = changer). */
+export async function loadDrive(port: number, iqn: string): Promise<void> {
+  const ini = await Initiator.login({ host: '127.0.0.1', port, targetName: iqn, initiatorName: 'iqn.2026-11.org.s3vtl:bench-loader' });
+  const check = (what: string, r: { status: number; sense: Buffer }) => {
+    if (r.status !== 0) throw new Error(`${what}: status ${r.status} sense ${JSON.stringify(senseTriple(r.sense))}`);
+  };
+  try {
+    for (let i = 0; i < 5; i++) { // TEST UNIT READY until the power-on UNIT ATTENTION is gone
+      if ((await ini.command(0, Buffer.from([0, 0, 0, 0, 0, 0]))).status === 0) break;
+    }
+    // MODE SENSE(6), DBD, page 1Dh (element address assignment)
+    const ms = await ini.command(0, Buffer.from([0x1a, 0x08, 0x1d, 0, 255, 0]), { readLength: 255 });
+    check('MODE SENSE page 1Dh', ms);
+    const pg = ms.data.subarray(4 + ms.data[3]!);
+    const transport = pg.readUInt16BE(2), firstSlot = pg.readUInt16BE(6), firstDrive = pg.readUInt16BE(14);
+    // READ ELEMENT STATUS, storage elements (type 2) from the first slot: the first full one
+    const res = await ini.command(0, Buffer.from([0xb8, 0x02, firstSlot >> 8, firstSlot & 255, 0, 64, 0, 0, 0x10, 0, 0, 0]), { readLength: 4096 });
+    check('READ ELEMENT STATUS', res);
+    const descLen = res.data.readUInt16BE(10);
+    let src = -1;
+    for (let off = 16; off + descLen <= res.data.length && off < 8 + res.data.readUIntBE(5, 3); off += descLen) {
+      if (res.data[off + 2]! & 0x01) { src = res.data.readUInt16BE(off); break; }
+    }
+    if (src < 0) throw new Error('no full storage element to load from');
+    const mv = await ini.command(0, Buffer.from([0xa5, 0, transport >> 8, transport & 255, src >> 8, src & 255, firstDrive >> 8, firstDrive & 255, 0, 0, 0, 0]));
+    check(`MOVE MEDIUM ${src} -> ${firstDrive}`, mv);
+    console.error(`ours: moved the cartridge in element ${src} to drive element ${firstDrive}`);
+  } finally {
+    await ini.logout().catch(() => ini.destroy());
+  }
 }
 
 const peakRss = (pid?: number) => {

@@ -120,7 +120,7 @@ export async function write6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Pr
   if (data === undefined || data.length < total) throw new ScsiError(Sense.dataPhaseError);
 
   const { earlyWarning, capacity } = d.limits(l);
-  const used = l.medium.usedBytes();
+  const used = await usedBeforeWriting(d, l);
   const fit = used + total <= capacity ? blocks : fixed ? Math.max(0, Math.floor((capacity - used) / blockLength)) : 0;
   if (fit > 0) {
     await writeBlocks(d, l, data.subarray(0, fit * blockLength), blockLength);
@@ -130,6 +130,22 @@ export async function write6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Pr
     throw new ScsiError(Sense.endOfPartitionMediumDetected, { eom: true, info: fixed ? blocks - fit : length });
   }
   if (used + total > earlyWarning) throw new ScsiError(Sense.endOfPartitionDetected, { eom: true, info: 0 });
+}
+
+/**
+ * The data on the tape before the position, which is what a write here must
+ * fit beside: "a WRITE ... command ... shall cause the logical object written
+ * to be the last one before EOD" (SSC-4 4.2.6), so whatever lies after the
+ * position goes first. Without this a full tape could never be relabelled at
+ * BOP (Bacula and Amanda recycling a volume).
+ */
+async function usedBeforeWriting(d: TapeDrive, l: Loaded): Promise<number> {
+  const p = l.medium.position();
+  if (p.objectId < p.eodObjectId) {
+    await l.medium.erase();
+    d.markDirty();
+  }
+  return l.medium.usedBytes();
 }
 
 async function writeBlocks(d: TapeDrive, l: Loaded, data: Buffer, blockLength: number): Promise<void> {
@@ -178,7 +194,7 @@ async function writeFilemarks(d: TapeDrive, count: number, immed: boolean): Prom
     d.checkWritable(l);
     d.checkAppendOnly(l);
     const { earlyWarning, capacity } = d.limits(l);
-    const used = l.medium.usedBytes();
+    const used = await usedBeforeWriting(d, l);
     // Filemarks take no data bytes here: like the slack a real cartridge keeps
     // past early warning, they can always close a file at the end of the tape
     // (Bacula and Amanda write one after ENOSPC).

@@ -81,6 +81,29 @@ test('write6 that does not fit: VOLUME OVERFLOW, EOM, 00/02, INFORMATION = bytes
   t.is((await position(drive)).first, 1);
 });
 
+test('write6 at BOP on a full tape replaces the tape: GOOD, no early warning (relabelling a full volume)', async (t) => {
+  const { drive, medium } = await loadedDrive({ capacityBytes: 10_000, earlyWarningBytes: 2_000 });
+  await run(drive, cdb.write6(9000), { dataOut: block(9000, 1) });
+  await run(drive, cdb.rewind());
+  const r = await run(drive, cdb.write6(1000), { dataOut: block(1000, 2) });
+  t.log('the write at BOP fits because everything after the position goes');
+  t.is(r.status, 0);
+  t.is(r.sense, undefined);
+  t.log('the new block is the only object on the tape');
+  t.is(medium.objects.length, 1);
+  t.is((await position(drive)).first, 1);
+});
+
+test('write filemarks at BOP on a tape past early warning: GOOD without EOM', async (t) => {
+  const { drive, medium } = await loadedDrive({ capacityBytes: 10_000, earlyWarningBytes: 2_000 });
+  await run(drive, cdb.write6(9000), { dataOut: block(9000, 1) });
+  await run(drive, cdb.rewind());
+  const r = await run(drive, cdb.writeFilemarks6(1));
+  t.log('nothing before the position, so no early warning');
+  t.is(r.status, 0);
+  t.is(medium.objects.length, 1);
+});
+
 test('write6 fixed that partly fits: the whole blocks that fit are written, INFORMATION = blocks not written', async (t) => {
   const { drive, medium } = await loadedDrive({ capacityBytes: 2048, earlyWarningBytes: 512 });
   const list = Buffer.from([0, 0, 0x10, 8, 0, 0, 0, 0, 0, 0, 0x02, 0x00]);

@@ -1,0 +1,146 @@
+#!/bin/bash
+# amanda-test.sh — guest job (../shared/guest/run): Amanda against the library.
+# LUNs: changer, tape0. Env:
+#   AMANDA_STEPS  comma list (default "tapetype,dump"):
+#                 tapetype  amtapetype on the cartridge tagged TT_TAG (drive 0): compression
+#                           heuristic (60 s of random data, then as much patterned data), then
+#                           fills the cartridge once and again in 100 files (AMTAPETYPE_ARGS,
+#                           default "-f -b 32k"); prints the tapetype on stdout
+#                 dump      a small Amanda config "vtl": chg-robot on the changer's sg node with
+#                           tape0, use-slots DUMP_SLOTS, amlabel, amcheck, amdump of ~10 MB,
+#                           amreport, amadmin find, amfetchdump + md5 compare, amtape reset/eject
+#   TT_TAG        volume tag prefix of the amtapetype cartridge (default AMT)
+#   DUMP_TAG      volume tag prefix of the dump cartridges (default DMP)
+# Amanda runs as "backup" (group tape). Prints "PASS step (N s)" / "FAIL step ..." lines and
+# "N passed, N failed"; exits non-zero when a step failed.
+set -u
+STEPS=${AMANDA_STEPS:-tapetype,dump}
+TT_TAG=${TT_TAG:-AMT}
+DUMP_TAG=${DUMP_TAG:-DMP}
+# Non-root Amanda must use the sg node: SG_IO on /dev/schN needs CAP_SYS_RAWIO.
+CH_SG=${VTL_CHANGER_SG:-/dev/sg0}
+TAPE=${VTL_TAPE0_NST:-/dev/nst0}
+CONF=vtl
+pass=0 fail=0
+as_backup() { runuser -u backup -- "$@"; }
+slot_of() { mtx -f "$CH_SG" status | sed -n "s/^ *Storage Element \([0-9]*\):Full :VolumeTag=$1.*/\1/p" | head -n 1; }
+tag_of() { mtx -f "$CH_SG" status | sed -n "s/^ *Storage Element $1:Full :VolumeTag=\([A-Z0-9]*\).*/\1/p"; }
+step() { # name command...
+	local name=$1 t0 rc log
+	shift
+	echo "==== $name: $*"
+	t0=$(date +%s)
+	"$@"
+	rc=$?
+	if [ $rc = 0 ]; then echo "PASS $name ($(($(date +%s) - t0)) s)"; pass=$((pass + 1))
+	else
+		echo "FAIL $name (status $rc, $(($(date +%s) - t0)) s)"; fail=$((fail + 1))
+		log=$(ls -t $(find /var/log/amanda -name '*.debug' 2>/dev/null) 2>/dev/null | head -n 1)
+		[ -n "$log" ] && { echo "---- tail of $log"; tail -n 30 "$log"; }
+	fi
+	return $rc
+}
+
+tapetype() { # amtapetype args...
+	local slot rc
+	slot=$(slot_of "$TT_TAG")
+	[ -n "$slot" ] || { echo "no cartridge tagged $TT_TAG*"; return 1; }
+	mtx -f "$CH_SG" load "$slot" 0 || return 1
+	mt -f "$TAPE" status
+	as_backup amtapetype "$@" "tape:$TAPE" >/tmp/tapetype.out
+	rc=$?
+	echo "---- amtapetype stdout"
+	cat /tmp/tapetype.out
+	# how the writes ended: Amanda's tape device logs each ENOSPC it treats as early warning
+	log=$(ls -t /var/log/amanda/*/amtapetype.*.debug /var/log/amanda/amtapetype.*.debug 2>/dev/null | head -n 1)
+	if [ -n "$log" ]; then
+		echo "---- $log (LEOM/EOM lines)"
+		grep -n -i "leom\|early warning\|no space\|ENOSPC\|EIO\|error" "$log" | tail -n 30
+	fi
+	mt -f "$TAPE" rewind
+	mt -f "$TAPE" offline
+	mtx -f "$CH_SG" unload "$slot" 0
+	return $rc
+}
+
+setup_dump() {
+	local s1 s2
+	s1=$(slot_of "$DUMP_TAG")
+	s2=$(mtx -f "$CH_SG" status | sed -n "s/^ *Storage Element \([0-9]*\):Full :VolumeTag=$DUMP_TAG.*/\1/p" | tail -n 1)
+	DUMP_SLOTS=${DUMP_SLOTS:-$s1-$s2}
+	DUMP_LABEL=$(tag_of "$s1")
+	echo "dump cartridges: slots $DUMP_SLOTS, first $DUMP_LABEL"
+	mkdir -p /etc/amanda/$CONF /var/lib/amanda/$CONF/log /var/lib/amanda/$CONF/index /var/lib/amanda/$CONF/curinfo
+	cat >/etc/amanda/$CONF/amanda.conf <<-CONF
+	org "$CONF"
+	mailto ""
+	dumpuser "backup"
+	inparallel 1
+	dumpcycle 0
+	runspercycle 1
+	tapecycle 2 tapes
+	runtapes 1
+	define changer robot {
+	    tpchanger "chg-robot:$CH_SG"
+	    property "tape-device" "0=tape:$TAPE"
+	    property "use-slots" "$DUMP_SLOTS"
+	    changerfile "/var/lib/amanda/$CONF/changer-state"
+	}
+	tpchanger "robot"
+	define tapetype VTL {
+	    length 200 mbytes
+	    blocksize 32 kbytes
+	}
+	tapetype "VTL"
+	labelstr "^$DUMP_TAG[0-9]+L[0-9]\$"
+	infofile "/var/lib/amanda/$CONF/curinfo"
+	logdir "/var/lib/amanda/$CONF/log"
+	indexdir "/var/lib/amanda/$CONF/index"
+	define dumptype simple-gnutar {
+	    program "GNUTAR"
+	    compress none
+	    index yes
+	    auth "local"
+	    record no
+	}
+	CONF
+	echo "vtl-guest /srv/data simple-gnutar" >/etc/amanda/$CONF/disklist
+	chown -R backup:backup /etc/amanda/$CONF /var/lib/amanda/$CONF
+	mkdir -p /srv/data
+	head -c $((8 * 1024 * 1024)) /dev/urandom >/srv/data/random.bin
+	cp -a /usr/share/perl5 /srv/data/
+	(cd /srv/data && find . -type f -print0 | sort -z | xargs -0 md5sum) >/tmp/data.md5
+}
+
+restore_and_compare() {
+	rm -rf /tmp/restore && mkdir -p /tmp/restore && chown backup /tmp/restore
+	as_backup sh -c "cd /tmp && amfetchdump -p $CONF vtl-guest /srv/data > /tmp/restore.tar" || return 1
+	ls -l /tmp/restore.tar
+	tar -xf /tmp/restore.tar -C /tmp/restore || return 1
+	(cd /tmp/restore && md5sum --quiet -c /tmp/data.md5) && echo "restored files match ($(wc -l </tmp/data.md5) files)"
+}
+
+echo "==== mtx status"
+mtx -f "$CH_SG" status
+for s in $(echo "$STEPS" | tr ',' ' '); do
+	case $s in
+	tapetype) step amtapetype tapetype ${AMTAPETYPE_ARGS:--f -b 32k} ;;
+	tapetype-c) step amtapetype-c tapetype -c -f ;;
+	dump)
+		setup_dump
+		step amtape-show as_backup amtape $CONF show
+		step amlabel as_backup amlabel -f $CONF "$DUMP_LABEL" slot "${DUMP_SLOTS%%-*}"
+		step amcheck as_backup amcheck $CONF
+		step amdump as_backup amdump $CONF
+		step amreport sh -c "runuser -u backup -- amreport $CONF --text /tmp/amreport.txt; rc=\$?; cat /tmp/amreport.txt; exit \$rc"
+		step amadmin-find as_backup amadmin $CONF find vtl-guest
+		step restore-compare restore_and_compare
+		step amtape-reset as_backup amtape $CONF reset
+		step amtape-eject as_backup amtape $CONF eject
+		mtx -f "$CH_SG" status
+		;;
+	*) echo "unknown step $s"; fail=$((fail + 1)) ;;
+	esac
+done
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
