@@ -7,5 +7,5 @@ export default {
   workerThreads: false, // with worker threads ava cannot load .ts files through tsx
   serial: true,
   concurrency: 1,
-  timeout: '15m', // ava's timeout is an inactivity timeout per test file
+  timeout: '30m', // ava's timeout is an inactivity timeout per test file (2200 boots three guests in one hook)
 };
