@@ -7,11 +7,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Catalog } from '../catalog/catalog.ts';
-import { LibrarySnapshotWriter } from '../catalog/library-snapshot.ts';
 import type { Config } from '../config.ts';
 import { VtlError } from '../errors.ts';
-import { serialFor } from '../wiring/index.ts';
-import { CatalogLibraryState, type LibraryPublishing } from '../wiring/library-state.ts';
+import { libraryGeometry, libraryPublishing } from '../wiring/library.ts';
+import { CatalogLibraryState } from '../wiring/library-state.ts';
+import { librarySerials } from '../wiring/serial.ts';
 import { openStore, type OpenedStore } from '../wiring/store.ts';
 import { changerProfiles, formatSerial, tapeDriveProfiles } from '../../scsi/profiles/index.ts';
 import type { DriveBay } from '../../scsi/smc/drive-bay.ts';
@@ -50,20 +50,16 @@ export async function openOffline(config: Config, o: { publish: boolean; onPubli
       if (cfg === undefined) continue;
       const profile = changerProfiles.get(cfg.changer)!;
       const driveProfile = tapeDriveProfiles.get(cfg.drive)!;
-      const publishing: LibraryPublishing | undefined = opened === undefined ? undefined : {
-        writer: new LibrarySnapshotWriter({ store: opened.store, library: cfg.name }),
-        library: cfg.name,
-        personality: { changer: cfg.changer, drive: cfg.drive },
-        onError: o.onPublishError ?? (() => undefined),
-      };
-      const state = new CatalogLibraryState(catalog, { bases: profile.addressBases, slots: cfg.slots, mailslots: cfg.mailslots, drives: cfg.drives }, publishing);
+      const publishing = opened === undefined ? undefined : libraryPublishing(cfg, opened.store, o.onPublishError ?? (() => undefined));
+      const state = new CatalogLibraryState(catalog, libraryGeometry(cfg), publishing);
+      const serials = librarySerials(t.iqn, cfg.name, cfg.drives);
       const changer = new MediaChanger({
         profile,
-        serial: serialFor(t.iqn, `${cfg.name}/changer`, ''),
+        serial: serials.changer,
         slots: cfg.slots,
         mailslots: cfg.mailslots,
         drives: Array.from({ length: cfg.drives }, (_, i) => ({
-          bay: offlineBay(formatSerial(driveProfile.serial, serialFor(t.iqn, `${cfg.name}/drive${i}`, ''))),
+          bay: offlineBay(formatSerial(driveProfile.serial, serials.drives[i]!)),
           lun: i + 1,
         })),
         state,

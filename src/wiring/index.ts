@@ -1,5 +1,4 @@
 // Builds everything from config: the one place where concrete classes meet.
-import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogicalUnit } from '../../scsi/command.ts';
@@ -13,6 +12,8 @@ import { IscsiServer, type TargetDefinition } from '../iscsi/server.ts';
 import type { Logger } from '../log.ts';
 import { buildLibrary, type BuiltLibrary } from './library.ts';
 import { openStore, type OpenedStore } from './store.ts';
+import { serialFor } from './serial.ts';
+
 import { ControlServer } from '../control/server.ts';
 import { Operations, type LibraryHandle } from '../control/operations.ts';
 import { controlSocketPath } from '../control/protocol.ts';
@@ -25,11 +26,6 @@ export interface Gateway {
   describe(): Record<string, string[]>;
   /** The tape libraries by name (operator control, tests). */
   readonly libraries: ReadonlyMap<string, BuiltLibrary>;
-}
-
-/** A serial number that is stable for a device's place in the config and unique across targets. */
-export function serialFor(iqn: string, name: string, prefix: string): string {
-  return prefix + createHash('sha256').update(`${iqn}\0${name}`).digest('hex').slice(0, 10).toUpperCase();
 }
 
 async function buildDisk(t: TargetConfig, d: DiskConfig, dataDir: string, log: Logger): Promise<Disk> {
@@ -83,7 +79,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     const luns = new Map<number, LogicalUnit>();
     const lines: string[] = (described[t.iqn] = []);
     if (t.library && tapes) {
-      const lib = await buildLibrary(t.iqn, t.library, { catalog: tapes.catalog, pool: tapes.pool, store: tapes.opened.store, log, serialFor: (name, prefix) => serialFor(t.iqn, name, prefix) });
+      const lib = await buildLibrary(t.iqn, t.library, { catalog: tapes.catalog, pool: tapes.pool, store: tapes.opened.store, log });
       libraries.set(t.library.name, lib);
       handles.push({ iqn: t.iqn, config: t.library, changer: lib.changer });
       for (const [lun, lu] of lib.luns) {

@@ -13,8 +13,9 @@ import type { LibraryConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { LibrarySnapshotWriter } from '../catalog/library-snapshot.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
-import { CatalogLibraryState, type Geometry } from './library-state.ts';
+import { CatalogLibraryState, type Geometry, type LibraryPublishing } from './library-state.ts';
 import { provision } from './provision.ts';
+import { librarySerials } from './serial.ts';
 
 export { batchBarcodes } from './provision.ts';
 
@@ -27,28 +28,40 @@ export interface BuiltLibrary {
   readonly state: CatalogLibraryState;
 }
 
-export async function buildLibrary(iqn: string, cfg: LibraryConfig, deps: { catalog: Catalog; pool: CartridgePool; log: Logger; serialFor: (name: string, prefix: string) => string; store?: ObjectStore }): Promise<BuiltLibrary> {
-  const changerProfile = changerProfiles.get(cfg.changer)!;
-  const driveProfile = tapeDriveProfiles.get(cfg.drive)!;
-  const geometry: Geometry = { bases: changerProfile.addressBases, slots: cfg.slots, mailslots: cfg.mailslots, drives: cfg.drives };
-  const publishing = deps.store === undefined ? undefined : {
-    writer: new LibrarySnapshotWriter({ store: deps.store, library: cfg.name }),
+/** The element geometry a library's config and changer personality give. */
+export function libraryGeometry(cfg: LibraryConfig): Geometry {
+  return { bases: changerProfiles.get(cfg.changer)!.addressBases, slots: cfg.slots, mailslots: cfg.mailslots, drives: cfg.drives };
+}
+
+/** How a library's element changes reach its state object in the store (serve and the offline CLI alike). */
+export function libraryPublishing(cfg: LibraryConfig, store: ObjectStore, onError: (e: unknown) => void): LibraryPublishing {
+  return {
+    writer: new LibrarySnapshotWriter({ store, library: cfg.name }),
     library: cfg.name,
     personality: { changer: cfg.changer, drive: cfg.drive },
-    onError: (e: unknown) => deps.log.error('library state not written to the store; retried at the next move or start', { library: cfg.name, error: String(e) }),
+    onError,
   };
+}
+
+export async function buildLibrary(iqn: string, cfg: LibraryConfig, deps: { catalog: Catalog; pool: CartridgePool; log: Logger; store?: ObjectStore }): Promise<BuiltLibrary> {
+  const changerProfile = changerProfiles.get(cfg.changer)!;
+  const driveProfile = tapeDriveProfiles.get(cfg.drive)!;
+  const geometry = libraryGeometry(cfg);
+  const publishing = deps.store === undefined ? undefined
+    : libraryPublishing(cfg, deps.store, (e) => deps.log.error('library state not written to the store; retried at the next move or start', { library: cfg.name, error: String(e) }));
+  const serials = librarySerials(iqn, cfg.name, cfg.drives);
   const state = new CatalogLibraryState(deps.catalog, geometry, publishing);
   provision(deps.catalog, cfg, geometry, deps.log);
   const media: MediaSource = { open: (barcode) => deps.pool.open(barcode) };
   const drives = Array.from({ length: cfg.drives }, (_, i) => new TapeDrive({
     profile: driveProfile,
-    serial: deps.serialFor(`${cfg.name}/drive${i}`, ''),
+    serial: serials.drives[i]!,
     media,
     log: deps.log.child({ lu: `${iqn}/${i + 1}`, drive: i }),
   }));
   const changer = new MediaChanger({
     profile: changerProfile,
-    serial: deps.serialFor(`${cfg.name}/changer`, ''),
+    serial: serials.changer,
     slots: cfg.slots,
     mailslots: cfg.mailslots,
     drives: drives.map((bay, i) => ({ bay, lun: i + 1 })),
