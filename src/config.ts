@@ -105,6 +105,55 @@ const library = z.strictObject({
   cartridges: z.array(cartridges).default([]),
 });
 
+const poolName = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { message: 'use 1-32 letters, digits, - or _' });
+const storageClass = z.string().regex(/^[A-Z][A-Z0-9_]{1,31}$/, { message: 'use an S3 storage class name such as STANDARD, GLACIER, DEEP_ARCHIVE, GLACIER_IR' });
+
+/**
+ * A pool: how the cartridges assigned to it are stored. Every key is optional;
+ * an undefined pool named by a cartridge is an error (a typo must not silently
+ * drop encryption), except `default`, which always exists.
+ */
+const pool = z.strictObject({
+  /** Storage class of a cartridge's objects while it is in the library (default: the store's). */
+  storageClass: storageClass.optional(),
+  /** Archive shelf: where an exported cartridge's objects go (GLACIER, DEEP_ARCHIVE, GLACIER_IR, or an RGW class). */
+  archiveClass: storageClass.default('GLACIER'),
+  /** Per-record compression in the gateway (LTO-style: capacity counts stored bytes). */
+  compression: z.enum(['none', 'deflate']).default('none'),
+  /**
+   * Client-side AES-256-GCM per record. `key`: env:NAME (variable holding 64 hex
+   * digits or base64 of 32 bytes), file:PATH (32 raw bytes, or hex/base64 text),
+   * or the hex/base64 text itself. `keyId` is written in every manifest.
+   */
+  encryption: z.strictObject({
+    keyId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'use 1-64 characters A-Z a-z 0-9 . _ : -' }),
+    key: z.string().min(1),
+  }).optional(),
+  /** S3 Object Lock on every segment and manifest of the pool's cartridges (the bucket must have Object Lock enabled). */
+  objectLock: z.strictObject({
+    mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
+    days: z.number().int().min(1).max(36500),
+  }).optional(),
+});
+
+const seconds = z.number().int().min(1).max(86400);
+
+const tapes = z.strictObject({
+  /** Seal a staging segment (one object) at this size (default 64MiB, minimum 64KiB). */
+  segmentSize: size.optional(),
+  /** The local upload buffer shared by every drive. */
+  staging: z.strictObject({
+    /** Bytes of sealed, not yet uploaded segments before writes wait (default 4GiB). */
+    limit: size.default(4 * 1024 ** 3),
+    /** How long a write waits for room before it fails with a sense the initiator sees (default 600 s). */
+    waitSeconds: seconds.default(600),
+  }).default({ limit: 4 * 1024 ** 3, waitSeconds: 600 }),
+  /** What a sync point (WRITE FILEMARKS IMMED=0, unload, flush) guarantees: fsync'd in staging, or uploaded to the store. */
+  syncTo: z.enum(['staging', 'store']).default('staging'),
+  /** Concurrent segment uploads across all drives (default 4). */
+  uploadConcurrency: z.number().int().min(1).max(64).default(4),
+}).default({ staging: { limit: 4 * 1024 ** 3, waitSeconds: 600 }, syncTo: 'staging', uploadConcurrency: 4 });
+
 const target = z.strictObject({
   iqn,
   alias: z.string().optional(),
@@ -120,8 +169,8 @@ const schema = z.strictObject({
   /** Defaults to file://<data>/store. */
   store: z.string().regex(/^(file|s3):\/\/./, { message: 'use file://DIR or s3://BUCKET/PREFIX' }).optional(),
   log: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).default({ level: 'info' }),
-  /** Cartridge format knobs; segmentSize: seal a staging segment (one object) at this size (default 64MiB, minimum 64KiB). */
-  tapes: z.strictObject({ segmentSize: size.optional() }).default({}),
+  tapes,
+  pools: z.record(poolName, pool).default({}),
   targets: z.array(target).min(1, { message: 'at least one target is needed' }),
 }).superRefine((c, ctx) => {
   const seen = new Set<string>();
@@ -136,6 +185,9 @@ const schema = z.strictObject({
       else if (libraries.size > 0) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library'], message: 'only one library per gateway is supported for now (the catalog keys elements by address alone)' });
       libraries.add(t.library.name);
     }
+    t.library?.cartridges.forEach((b, j) => {
+      if (b.pool !== 'default' && !(b.pool in c.pools)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library', 'cartridges', j, 'pool'], message: `pool ${b.pool} is not defined under pools (defined: default${Object.keys(c.pools).filter((p) => p !== 'default').map((p) => `, ${p}`).join('')})` });
+    });
     const luns = new Set<number>();
     if (t.library) for (let l = 0; l <= t.library.drives; l++) luns.add(l);
     t.disks.forEach((d, j) => {
@@ -153,6 +205,13 @@ export type TargetConfig = Config['targets'][number];
 export type DiskConfig = TargetConfig['disks'][number];
 export type LibraryConfig = NonNullable<TargetConfig['library']>;
 export type CartridgeBatchConfig = LibraryConfig['cartridges'][number];
+export type PoolConfig = z.output<typeof pool>;
+export type TapesConfig = Config['tapes'];
+
+/** A pool's settings; `default` and undefined pools resolve to the defaults. */
+export function poolConfig(c: Pick<Config, 'pools'>, name: string | null): PoolConfig {
+  return c.pools[name ?? 'default'] ?? pool.parse({});
+}
 
 export interface Overrides {
   readonly listen?: string;
