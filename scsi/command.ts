@@ -46,7 +46,12 @@ export interface ScsiCommand {
   readonly taskAttribute: TaskAttribute;
   /** iSCSI Expected Data Transfer Length (bytes the initiator will accept or send). */
   readonly expectedLength: number;
-  /** All Data-Out the initiator sent, gathered; undefined for commands without data-out. */
+  /**
+   * All Data-Out the initiator sent, gathered; undefined for commands without
+   * data-out. Valid until execute() settles: the transport then reuses the
+   * memory for later commands, so a logical unit that keeps any of it past
+   * that point keeps a copy.
+   */
   readonly dataOut: Buffer | undefined;
   /** Aborted by task management (ABORT TASK, LUN RESET, ...). Long handlers may check it. */
   readonly signal: AbortSignal;

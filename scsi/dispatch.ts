@@ -77,8 +77,14 @@ function toResult(outcome: HandlerOutcome): ScsiResult {
  * against the initiator's expected length, with GOOD or CHECK CONDITION alike
  * (libiscsi iSCSIResiduals).
  */
-const withLength = (r: ScsiResult, transferLength: number | undefined): ScsiResult =>
-  transferLength === undefined ? r : { ...r, dataOutUsed: transferLength };
+const withLength = (r: ScsiResult, transferLength: number | undefined): ScsiResult => {
+  if (transferLength === undefined) return r;
+  // Spelled out rather than spread: this runs for every WRITE.
+  const out: { -readonly [K in keyof ScsiResult]: ScsiResult[K] } = { status: r.status, dataOutUsed: transferLength };
+  if (r.dataIn !== undefined) out.dataIn = r.dataIn;
+  if (r.sense !== undefined) out.sense = r.sense;
+  return out;
+};
 
 /** Run one command through the shared checks and its handler. Never rejects. */
 export async function dispatch<D extends Dispatchable>(device: D, table: CommandTable<D>, cmd: ScsiCommand): Promise<ScsiResult> {

@@ -134,26 +134,18 @@ const ATTRIBUTES: readonly (TaskAttribute | undefined)[] = [
 const AhsType = { EXTENDED_CDB: 1, BIDI_READ_LENGTH: 2 } as const;
 
 export function decodePdu(raw: RawPdu): InitiatorPdu {
+  // Every case spells the common fields out: an object spread followed by
+  // more properties costs microseconds per PDU in V8, on the hot path.
   const b = raw.bhs;
   const opcode = b[0]! & 0x3f;
-  const common: Common = {
-    raw,
-    immediate: (b[0]! & 0x40) !== 0,
-    itt: b.readUInt32BE(16),
-    data: raw.data,
-  };
+  const immediate = (b[0]! & 0x40) !== 0;
+  const itt = b.readUInt32BE(16);
+  const data = raw.data;
   const flags = b[1]!;
-  const invalid = (reason: RejectReason, detail: string): InvalidPdu => ({
-    ...common,
-    kind: 'invalid',
-    opcode,
-    reason,
-    detail,
-  });
   switch (opcode) {
     case InitiatorOpcode.NOP_OUT:
       return {
-        ...common,
+        raw, immediate, itt, data,
         kind: 'nop-out',
         lun: b.subarray(8, 16),
         ttt: b.readUInt32BE(20),
@@ -162,24 +154,24 @@ export function decodePdu(raw: RawPdu): InitiatorPdu {
       };
     case InitiatorOpcode.SCSI_COMMAND: {
       const attribute = ATTRIBUTES[flags & 0x07];
-      if (attribute === undefined) return invalid(RejectReason.INVALID_PDU_FIELD, 'task attribute');
+      if (attribute === undefined) return invalidPdu(raw, opcode, RejectReason.INVALID_PDU_FIELD, 'task attribute');
       let cdb = b.subarray(32, 48);
       let bidiReadLength: number | undefined;
       for (let o = 0; o + 4 <= raw.ahs.length; ) {
         const len = raw.ahs.readUInt16BE(o);
         const type = raw.ahs[o + 2]!;
-        if (o + 3 + len > raw.ahs.length) return invalid(RejectReason.INVALID_PDU_FIELD, 'AHS length');
+        if (o + 3 + len > raw.ahs.length) return invalidPdu(raw, opcode, RejectReason.INVALID_PDU_FIELD, 'AHS length');
         if (type === AhsType.EXTENDED_CDB && len >= 1) {
           cdb = Buffer.concat([cdb, raw.ahs.subarray(o + 4, o + 3 + len)]);
         } else if (type === AhsType.BIDI_READ_LENGTH && len === 5) {
           bidiReadLength = raw.ahs.readUInt32BE(o + 4);
         } else {
-          return invalid(RejectReason.INVALID_PDU_FIELD, `AHS type ${type}`);
+          return invalidPdu(raw, opcode, RejectReason.INVALID_PDU_FIELD, `AHS type ${type}`);
         }
         o += (3 + len + 3) & ~3;
       }
       return {
-        ...common,
+        raw, immediate, itt, data,
         kind: 'scsi-command',
         final: (flags & 0x80) !== 0,
         read: (flags & 0x40) !== 0,
@@ -194,9 +186,9 @@ export function decodePdu(raw: RawPdu): InitiatorPdu {
       };
     }
     case InitiatorOpcode.TASK_MGMT_REQUEST:
-      if ((flags & 0x80) === 0) return invalid(RejectReason.PROTOCOL_ERROR, 'TMF without F bit');
+      if ((flags & 0x80) === 0) return invalidPdu(raw, opcode, RejectReason.PROTOCOL_ERROR, 'TMF without F bit');
       return {
-        ...common,
+        raw, immediate, itt, data,
         kind: 'task-mgmt',
         fn: flags & 0x7f,
         lun: b.subarray(8, 16),
@@ -208,7 +200,7 @@ export function decodePdu(raw: RawPdu): InitiatorPdu {
       };
     case InitiatorOpcode.LOGIN_REQUEST:
       return {
-        ...common,
+        raw, immediate, itt, data,
         kind: 'login',
         transit: (flags & 0x80) !== 0,
         continue: (flags & 0x40) !== 0,
@@ -224,7 +216,7 @@ export function decodePdu(raw: RawPdu): InitiatorPdu {
       };
     case InitiatorOpcode.TEXT_REQUEST:
       return {
-        ...common,
+        raw, immediate, itt, data,
         kind: 'text',
         final: (flags & 0x80) !== 0,
         continue: (flags & 0x40) !== 0,
@@ -235,7 +227,7 @@ export function decodePdu(raw: RawPdu): InitiatorPdu {
       };
     case InitiatorOpcode.DATA_OUT:
       return {
-        ...common,
+        raw, immediate, itt, data,
         kind: 'data-out',
         final: (flags & 0x80) !== 0,
         lun: b.subarray(8, 16),
@@ -246,7 +238,7 @@ export function decodePdu(raw: RawPdu): InitiatorPdu {
       };
     case InitiatorOpcode.LOGOUT_REQUEST:
       return {
-        ...common,
+        raw, immediate, itt, data,
         kind: 'logout',
         reason: flags & 0x7f,
         cid: b.readUInt16BE(20),
@@ -254,8 +246,13 @@ export function decodePdu(raw: RawPdu): InitiatorPdu {
         expStatSN: b.readUInt32BE(28),
       };
     case InitiatorOpcode.SNACK_REQUEST:
-      return { ...common, kind: 'snack' };
+      return { raw, immediate, itt, data, kind: 'snack' };
     default:
-      return invalid(RejectReason.COMMAND_NOT_SUPPORTED, `opcode 0x${opcode.toString(16)}`);
+      return invalidPdu(raw, opcode, RejectReason.COMMAND_NOT_SUPPORTED, `opcode 0x${opcode.toString(16)}`);
   }
+}
+
+function invalidPdu(raw: RawPdu, opcode: number, reason: RejectReason, detail: string): InvalidPdu {
+  const b = raw.bhs;
+  return { raw, immediate: (b[0]! & 0x40) !== 0, itt: b.readUInt32BE(16), data: raw.data, kind: 'invalid', opcode, reason, detail };
 }

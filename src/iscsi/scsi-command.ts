@@ -1,6 +1,7 @@
 // The SCSI data path of a connection (RFC 7143 §11.3-11.8): SCSI Command
 // admission, R2T, Data-Out gathering into the task, and the Data-In / SCSI
 // Response that answer a finished task.
+import { dataOutPool, pooledLength } from './buffer-pool.ts';
 import { InitiatorOpcode, RejectReason } from './constants.ts';
 import type { Channel } from './full-feature.ts';
 import { decodeLun } from './lun.ts';
@@ -95,10 +96,14 @@ export class ScsiCommands {
 
   /**
    * PduParser.dataSink: a Data-Out that spans TCP reads is gathered straight
-   * into its task's buffer at its Buffer Offset (one copy instead of two).
+   * into its task's buffer at its Buffer Offset (one copy instead of two); the
+   * immediate data of a write command into pooled memory, which becomes the
+   * task's buffer and goes back to the pool when the command settled.
    */
   dataOutSink(session: Session, bhs: Buffer, length: number): Buffer | undefined {
-    if ((bhs[0]! & 0x3f) !== InitiatorOpcode.DATA_OUT) return undefined;
+    const opcode = bhs[0]! & 0x3f;
+    if (opcode === InitiatorOpcode.SCSI_COMMAND) return (bhs[1]! & 0x20) !== 0 && pooledLength(length) ? dataOutPool.take(length) : undefined;
+    if (opcode !== InitiatorOpcode.DATA_OUT) return undefined;
     return session.task(bhs.readUInt32BE(16))?.dataOutView(bhs.readUInt32BE(40), length);
   }
 

@@ -218,7 +218,9 @@ export class Session {
         taskAttribute: task.attribute,
         expectedLength: task.write ? task.expectedLength : task.readLength,
         dataOut: task.dataOut,
-        signal: task.abort.signal,
+        get signal() {
+          return task.signal;
+        },
       };
       try {
         run = lu.execute(cmd);
@@ -252,6 +254,7 @@ export class Session {
       task.state = 'done';
       this.#complete(task, result);
     }
+    task.release(result.dataIn);
     if (!this.#closed) this.#dispatch(task.lun);
   }
 
@@ -266,7 +269,7 @@ export class Session {
       if (!match(t)) continue;
       const wasExecuting = t.state === 'executing';
       t.state = 'aborted';
-      t.abort.abort();
+      t.abortNow();
       luns.add(t.lun);
       if (wasExecuting && t.settled !== undefined) waits.push(t.settled);
       else this.#tasks.delete(t.itt);

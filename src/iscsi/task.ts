@@ -4,6 +4,7 @@
 // buffer, and cutting the result into Data-In PDUs and a SCSI Response.
 // With DataPDUInOrder=Yes and DataSequenceInOrder=Yes (the only values we
 // accept) every PDU must continue exactly where the previous one stopped.
+import { dataOutPool } from './buffer-pool.ts';
 import { RESERVED_TAG } from './constants.ts';
 import type { DataIn, Residual, ScsiResponse, TargetPdu } from './pdu-serializer.ts';
 import { NO_RESIDUAL } from './pdu-serializer.ts';
@@ -74,7 +75,6 @@ export class ScsiTask {
   readonly expectedLength: number;
   /** Bytes the initiator accepts as Data-In. */
   readonly readLength: number;
-  readonly abort = new AbortController();
   state: TaskState = 'receiving';
   /**
    * Set when the Data-Out could not be used (data digest or sequence error):
@@ -88,6 +88,8 @@ export class ScsiTask {
   settled: Promise<void> | undefined;
 
   #buffer: Buffer | undefined;
+  /** Created on first use: most tasks are never aborted and nothing asks for their signal. */
+  #abort: AbortController | undefined;
   #received = 0;
   #unsolicitedEnd = 0;
   #unsolicitedDone = true;
@@ -117,8 +119,9 @@ export class ScsiTask {
     if (imm.length === edtl) {
       this.#buffer = imm; // the whole transfer came as immediate data: no copy
     } else if (edtl > 0) {
-      this.#buffer = Buffer.allocUnsafe(edtl);
+      this.#buffer = dataOutPool.take(edtl);
       imm.copy(this.#buffer, 0);
+      dataOutPool.give(imm); // a pooled immediate data segment is copied and free again
     }
     this.#received = imm.length;
     this.#unsolicitedOffset = imm.length;
@@ -127,6 +130,26 @@ export class ScsiTask {
     this.#unsolicitedEnd = Math.min(params.firstBurstLength, edtl);
     this.#nextR2TOffset = imm.length;
     if (this.#received >= edtl) this.state = 'ready';
+  }
+
+  /** Aborted by task management or the session's end (created on first use). */
+  get signal(): AbortSignal {
+    return (this.#abort ??= new AbortController()).signal;
+  }
+
+  abortNow(): void {
+    (this.#abort ??= new AbortController()).abort();
+  }
+
+  /**
+   * The command settled: its Data-Out memory goes back to the pool (when it
+   * came from there). Nothing refers to it any more (ScsiCommand.dataOut),
+   * except data-in that is a view of it, which keeps it.
+   */
+  release(dataIn: Buffer | undefined): void {
+    const buf = this.#buffer;
+    this.#buffer = undefined;
+    if (buf !== undefined && dataIn?.buffer !== buf.buffer) dataOutPool.give(buf);
   }
 
   get received(): number {
