@@ -3,11 +3,19 @@
 // after it (sealed segments not yet committed, the open segment up to the
 // last sync point, cuts, attribute changes). Staging files the journal does
 // not name are leftovers of a crash and are deleted.
+//
+// A segment holds records of one key. A staged segment's encoding comes from
+// its records (their flags and key check value, record-format.ts); when an
+// open segment was written under another key than the cartridge's codec now
+// uses (the pool's key rotated across a restart), it is sealed here rather
+// than appended to, so the manifest can name one key per segment.
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { CartridgeError, CartridgeErrorCode } from './errors.ts';
-import type { Manifest, ManifestSegment } from './manifest.ts';
+import type { Manifest, ManifestSegment, SegmentEncoding } from './manifest.ts';
+import { RecordCodec } from './record-codec.ts';
+import { type CodingTally, RecordFlag } from './record-format.ts';
 import { segmentFileName } from './segment-pipeline.ts';
 import type { JournalEntry, PendingSegmentEntry } from './staging-journal.ts';
 import { StagingSegment } from './staging-segment.ts';
@@ -22,7 +30,23 @@ export interface RestoredState {
 const committedRef = (s: ManifestSegment): SegmentRef => ({
   seq: s.seq, first: s.first, key: s.key, records: s.records, count: s.count, dataBytes: s.dataBytes,
   size: s.size, indexOffset: s.indexOffset, state: 'committed', staging: undefined, dropped: false,
+  ...(s.encoding === undefined ? {} : { encoding: s.encoding }),
 });
+
+/**
+ * The encoding of a staged segment from what its data records say; `current`
+ * when they were written the way `codec` writes now (or there are none yet).
+ */
+function stagedEncoding(tally: CodingTally, codec: RecordCodec): { readonly encoding: SegmentEncoding | undefined; readonly current: boolean } {
+  const mine = codec.isPlain ? undefined : codec.encoding;
+  if (tally.keyCheck === undefined || (!tally.mixed && tally.keyCheck === codec.keyCheck)) return { encoding: mine, current: true };
+  const compression = (tally.flags & RecordFlag.DEFLATE) !== 0 ? 'deflate' : 'none';
+  if (tally.keyCheck === 0 && !tally.mixed) return { encoding: compression === 'none' ? undefined : { compression }, current: false };
+  // Mixed keys (never written so): no key id, each record's check value finds its key.
+  if (tally.mixed) return { encoding: { compression }, current: false };
+  const keyId = codec.keyIdOf(tally.keyCheck) ?? `check:${tally.keyCheck.toString(16).padStart(4, '0')}`;
+  return { encoding: { compression, encryption: { alg: 'AES-256-GCM', keyId } }, current: false };
+}
 
 export async function restoreState(
   barcode: string,
@@ -31,6 +55,7 @@ export async function restoreState(
   stagingDir: string,
   batchBytes: number,
   segmentKey: (first: number, last: number, seq: number) => string,
+  codec: RecordCodec = RecordCodec.PLAIN,
 ): Promise<RestoredState> {
   const fail = (why: string, cause?: unknown): never => {
     throw new CartridgeError(CartridgeErrorCode.STAGING, barcode, `staging recovery: ${why}`, { cause });
@@ -79,11 +104,16 @@ export async function restoreState(
       keepFiles.add(segmentFileName(p.seq));
       const staging = await StagingSegment.recover(file, p.seq, p.first, p.bytes, p.sealed, batchBytes);
       if (!p.sealed && p.count < staging.index.count) await staging.truncate(p.count);
+      const { encoding, current } = stagedEncoding(staging.coding, codec);
+      // Written under another key: seal it (uploaded by the pipeline) so new records start a segment of their own.
+      const seal = p.sealed || !current;
+      if (seal) await staging.seal();
       const sealed = staging.sealed;
       const ref: SegmentRef = {
         seq: p.seq, first: p.first, records: staging.index.count, count: p.count,
         dataBytes: staging.index.dataBytes(p.count), size: sealed?.size ?? 0, indexOffset: sealed?.indexOffset ?? 0,
-        key: p.sealed ? segmentKey(p.first, p.first + staging.index.count - 1, p.seq) : '', state: p.sealed ? 'sealed' : 'open', staging, dropped: false,
+        key: seal ? segmentKey(p.first, p.first + staging.index.count - 1, p.seq) : '', state: seal ? 'sealed' : 'open', staging, dropped: false,
+        ...(encoding === undefined ? {} : { encoding }),
       };
       model.addSegment(ref, staging.index.filemarks(p.count).map((i) => i + p.first));
     }

@@ -7,10 +7,22 @@
 
 import { CartridgeError, CartridgeErrorCode, StoreError, StoreErrorCode } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectLock, ObjectStore } from './object-store.ts';
 
 export const MANIFEST_FORMAT = 's3vtl.cartridge-manifest';
 export const MANIFEST_FORMAT_VERSION = 1;
+
+/**
+ * How a segment's data records were written (record-codec.ts). Absent in
+ * manifests written before the field existed: plain records. Each record's
+ * header flags are what decoding follows; this names the key (a pool's key
+ * can rotate, so it is per segment) and lets a reader refuse a record that
+ * is not encrypted in a segment that says it is.
+ */
+export interface SegmentEncoding {
+  readonly compression: 'none' | 'deflate';
+  readonly encryption?: { readonly alg: 'AES-256-GCM'; readonly keyId: string };
+}
 
 export interface ManifestSegment {
   readonly seq: number;
@@ -26,6 +38,7 @@ export interface ManifestSegment {
   /** Object size and offset of its footer index. */
   readonly size: number;
   readonly indexOffset: number;
+  readonly encoding?: SegmentEncoding;
 }
 
 /** What a cartridge is, independent of what is written on it. */
@@ -86,6 +99,10 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
   for (const s of m.segments) {
     if (s.first !== eod) fail(`segment ${s.seq} starts at ${s.first}, expected ${eod}`);
     if (!(s.count >= 1 && s.count <= s.records)) fail(`segment ${s.seq} has a bad valid count`);
+    if (s.encoding !== undefined) {
+      const why = checkEncoding(s.encoding);
+      if (why !== undefined) fail(`segment ${s.seq} encoding: ${why}`);
+    }
     eod += s.count;
     used += s.dataBytes;
   }
@@ -97,6 +114,15 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
     prev = f;
   }
   return m;
+}
+
+function checkEncoding(e: SegmentEncoding): string | undefined {
+  if (typeof e !== 'object' || e === null) return 'not an object';
+  if (e.compression !== 'none' && e.compression !== 'deflate') return `unknown compression ${JSON.stringify(e.compression)}`;
+  if (e.encryption === undefined) return undefined;
+  if (e.encryption.alg !== 'AES-256-GCM') return `unknown encryption ${JSON.stringify(e.encryption.alg)}`;
+  if (typeof e.encryption.keyId !== 'string' || e.encryption.keyId === '') return 'encryption without a key id';
+  return undefined;
 }
 
 /** The newest manifest of a cartridge, or undefined when it has none. */
@@ -126,11 +152,15 @@ export async function readLatestManifest(
   return m;
 }
 
-/** Store a manifest create-only: a second writer of the same version gets VTL_CARTRIDGE_CONFLICT. */
-export async function writeManifest(store: ObjectStore, keys: TapeKeys, m: Manifest): Promise<string> {
+/**
+ * Store a manifest create-only: a second writer of the same version gets
+ * VTL_CARTRIDGE_CONFLICT. `lock`: S3 Object Lock on the new version (a locked
+ * pool or WORM cartridge).
+ */
+export async function writeManifest(store: ObjectStore, keys: TapeKeys, m: Manifest, lock?: ObjectLock): Promise<string> {
   const key = keys.manifest(m.barcode, m.version);
   try {
-    await store.put(key, encodeManifest(m), { ifNoneMatch: '*', contentType: 'application/json' });
+    await store.put(key, encodeManifest(m), { ifNoneMatch: '*', contentType: 'application/json', ...(lock !== undefined && { lock }) });
   } catch (e) {
     if (e instanceof StoreError && e.code === StoreErrorCode.EXISTS) {
       throw new CartridgeError(CartridgeErrorCode.CONFLICT, m.barcode, `manifest version ${m.version} already exists: another writer?`, { cause: e });

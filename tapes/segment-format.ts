@@ -19,7 +19,9 @@
 //   trailer  40 bytes
 //     0  8  magic "S3VTLIDX"
 //     8  u8 format version (1)
-//     9  3  reserved
+//     9  u8  coding of the data records: union of their record flags, bit 7
+//            set when their key check values differ (never written so)
+//    10  u16 key check value shared by the data records (0: not encrypted)
 //    12  u32 record count
 //    16  u64 logical object id of the first record
 //    24  u64 offset of the index (= end of the records)
@@ -27,10 +29,11 @@
 //    36  u32 CRC32C of trailer bytes 0..35
 //
 // A reader that knows the index offset and object size (from the manifest)
-// fetches index + trailer in one ranged GET.
+// fetches index + trailer in one ranged GET. Segments written before records
+// had a coding have zeros in trailer bytes 9..11, which reads as plain.
 
 import { crc32c } from '@node-rs/crc32';
-import { RECORD_HEADER_BYTES, RecordIndex, RecordKind, readRecordHeader, writeRecordHeader } from './record-format.ts';
+import { CodingTally, RECORD_HEADER_BYTES, type RecordCoding, RecordIndex, RecordKind, readRecordHeader, writeRecordHeader } from './record-format.ts';
 
 export const SEGMENT_FORMAT_VERSION = 1;
 export const SEGMENT_HEADER_BYTES = 32;
@@ -69,7 +72,7 @@ export function decodeSegmentHeader(b: Buffer): { firstObjectId: number; seq: nu
 }
 
 /** Index entries + trailer for the first `count` records of `index`. */
-export function encodeFooter(index: RecordIndex, firstObjectId: number, indexOffset: number, count = index.count): Buffer {
+export function encodeFooter(index: RecordIndex, firstObjectId: number, indexOffset: number, count = index.count, coding?: CodingTally): Buffer {
   const b = Buffer.alloc(count * INDEX_ENTRY_BYTES + TRAILER_BYTES);
   for (let i = 0; i < count; i++) {
     const at = i * INDEX_ENTRY_BYTES;
@@ -81,6 +84,10 @@ export function encodeFooter(index: RecordIndex, firstObjectId: number, indexOff
   const t = count * INDEX_ENTRY_BYTES;
   INDEX_MAGIC.copy(b, t);
   b[t + 8] = SEGMENT_FORMAT_VERSION;
+  if (coding !== undefined) {
+    b[t + 9] = (coding.flags & 0x7f) | (coding.mixed ? 0x80 : 0);
+    b.writeUInt16BE(coding.keyCheck ?? 0, t + 10);
+  }
   b.writeUInt32BE(count, t + 12);
   b.writeBigUInt64BE(BigInt(firstObjectId), t + 16);
   b.writeBigUInt64BE(BigInt(indexOffset), t + 24);
@@ -91,6 +98,7 @@ export function encodeFooter(index: RecordIndex, firstObjectId: number, indexOff
 
 export interface DecodedFooter {
   readonly index: RecordIndex;
+  readonly coding: CodingTally;
   readonly firstObjectId: number;
   readonly indexOffset: number;
 }
@@ -112,11 +120,17 @@ export function decodeFooter(b: Buffer): DecodedFooter {
     if (kind !== RecordKind.DATA && kind !== RecordKind.FILEMARK) throw new SegmentFormatError(`index entry ${i}: bad kind`);
     index.push(b.readUIntBE(at, 6), kind, b.readUInt32BE(at + 8), b.readUInt32BE(at + 12));
   }
-  return { index, firstObjectId: Number(b.readBigUInt64BE(t + 16)), indexOffset: Number(b.readBigUInt64BE(t + 24)) };
+  const coding = new CodingTally();
+  coding.flags = b[t + 9]! & 0x7f;
+  coding.mixed = (b[t + 9]! & 0x80) !== 0;
+  coding.keyCheck = b.readUInt16BE(t + 10);
+  return { index, coding, firstObjectId: Number(b.readBigUInt64BE(t + 16)), indexOffset: Number(b.readBigUInt64BE(t + 24)) };
 }
 
 export interface ScanResult {
   readonly index: RecordIndex;
+  /** The coding of the data records found. */
+  readonly coding: CodingTally;
   /** Bytes of the valid prefix (header + whole, verified records). */
   readonly end: number;
   /** Why the scan stopped before `limit`, if it did. */
@@ -130,49 +144,58 @@ export interface ScanResult {
  */
 export function scanRecords(image: Buffer, limit = image.length): ScanResult {
   const index = new RecordIndex();
+  const coding = new CodingTally();
   let at = SEGMENT_HEADER_BYTES;
   const end = Math.min(limit, image.length);
   while (at < end) {
     const h = readRecordHeader(image.subarray(0, end), at);
-    if (typeof h === 'string') return { index, end: at, stopped: h };
+    if (typeof h === 'string') return { index, coding, end: at, stopped: h };
     const payloadEnd = at + RECORD_HEADER_BYTES + h.length;
-    if (payloadEnd > end) return { index, end: at, stopped: 'truncated record payload' };
+    if (payloadEnd > end) return { index, coding, end: at, stopped: 'truncated record payload' };
     if ((crc32c(image.subarray(at + RECORD_HEADER_BYTES, payloadEnd)) >>> 0) !== h.crc) {
-      return { index, end: at, stopped: 'record payload CRC mismatch' };
+      return { index, coding, end: at, stopped: 'record payload CRC mismatch' };
     }
     index.push(at, h.kind, h.length, h.crc);
+    if (h.kind === RecordKind.DATA) coding.note(h.coding);
     at = payloadEnd;
   }
-  return { index, end: at };
+  return { index, coding, end: at };
 }
 
-export type SegmentRecord = { readonly kind: 'block'; readonly data: Buffer } | { readonly kind: 'filemark' };
+/** A block's `data` is stored as given; `coding` says how it was encoded (record-codec.ts). */
+export type SegmentRecord = { readonly kind: 'block'; readonly data: Buffer; readonly coding?: RecordCoding } | { readonly kind: 'filemark' };
 
 /** Encode a whole segment in memory (test vectors, tools); the cartridge streams instead. */
 export function encodeSegment(firstObjectId: number, seq: number, records: readonly SegmentRecord[]): Buffer {
   const parts: Buffer[] = [encodeSegmentHeader(firstObjectId, seq)];
   const index = new RecordIndex();
+  const tally = new CodingTally();
   let at = SEGMENT_HEADER_BYTES;
   for (const r of records) {
     const data = r.kind === 'block' ? r.data : Buffer.alloc(0);
     const kind = r.kind === 'block' ? RecordKind.DATA : RecordKind.FILEMARK;
+    const coding = r.kind === 'block' ? (r.coding ?? 0) : 0;
     const crc = crc32c(data) >>> 0;
     const h = Buffer.alloc(RECORD_HEADER_BYTES);
-    writeRecordHeader(h, 0, kind, data.length, crc);
+    writeRecordHeader(h, 0, kind, data.length, crc, coding);
     parts.push(h, data);
     index.push(at, kind, data.length, crc);
+    if (kind === RecordKind.DATA) tally.note(coding);
     at += RECORD_HEADER_BYTES + data.length;
   }
-  parts.push(encodeFooter(index, firstObjectId, at));
+  parts.push(encodeFooter(index, firstObjectId, at, index.count, tally));
   return Buffer.concat(parts);
 }
 
-/** Verify one record image (header + payload) against its index entry; returns a reason or undefined. */
-export function verifyRecord(image: Buffer, kind: RecordKind, length: number, crc: number): string | undefined {
+/**
+ * Verify one record image (header + payload) against its index entry; returns
+ * the record's coding (record-format.ts) or a reason string.
+ */
+export function verifyRecord(image: Buffer, kind: RecordKind, length: number, crc: number): RecordCoding | string {
   const h = readRecordHeader(image, 0);
   if (typeof h === 'string') return h;
   if (h.kind !== kind || h.length !== length || h.crc !== crc) return 'record header disagrees with the index';
   if (image.length < RECORD_HEADER_BYTES + length) return 'truncated record payload';
   if ((crc32c(image.subarray(RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + length)) >>> 0) !== crc) return 'record payload CRC mismatch';
-  return undefined;
+  return h.coding;
 }

@@ -7,7 +7,7 @@
 
 import { crc32c } from '@node-rs/crc32';
 import * as fs from 'node:fs/promises';
-import { RECORD_HEADER_BYTES, RecordIndex, type RecordKind, writeRecordHeader } from './record-format.ts';
+import { CodingTally, PLAIN_CODING, RECORD_HEADER_BYTES, type RecordCoding, RecordIndex, RecordKind, writeRecordHeader } from './record-format.ts';
 import { SEGMENT_HEADER_BYTES } from './segment-format.ts';
 import { TRAILER_BYTES, decodeFooter, decodeSegmentHeader, encodeFooter, encodeSegmentHeader, scanRecords, type ScanResult } from './segment-format.ts';
 
@@ -16,6 +16,8 @@ export class StagingSegment {
   readonly seq: number;
   readonly first: number;
   readonly index: RecordIndex;
+  /** Coding of the data records appended (or found by recovery): one key per segment. */
+  readonly coding: CodingTally;
   #fh: fs.FileHandle | undefined;
   readonly #batch: Buffer;
   #batchStart: number;
@@ -24,8 +26,9 @@ export class StagingSegment {
   #synced: { bytes: number; records: number };
   #sealed: { size: number; indexOffset: number } | undefined;
 
-  private constructor(path: string, seq: number, first: number, fh: fs.FileHandle, batchBytes: number, index: RecordIndex, length: number) {
+  private constructor(path: string, seq: number, first: number, fh: fs.FileHandle, batchBytes: number, index: RecordIndex, length: number, coding = new CodingTally()) {
     this.path = path;
+    this.coding = coding;
     this.seq = seq;
     this.first = first;
     this.#fh = fh;
@@ -61,7 +64,7 @@ export class StagingSegment {
         const footerBytes = Buffer.alloc(size - indexOffset);
         await fh.read(footerBytes, 0, footerBytes.length, indexOffset);
         const footer = decodeFooter(footerBytes);
-        const seg = new StagingSegment(path, seq, first, fh, 0, footer.index, indexOffset);
+        const seg = new StagingSegment(path, seq, first, fh, 0, footer.index, indexOffset, footer.coding);
         seg.#sealed = { size, indexOffset };
         return seg;
       }
@@ -69,7 +72,7 @@ export class StagingSegment {
       if (scan.end < syncedBytes) throw new Error(`${path}: only ${scan.end} of ${syncedBytes} synced bytes verify (${scan.stopped ?? 'short file'})`);
       await fh.truncate(scan.end);
       await fh.sync();
-      return new StagingSegment(path, seq, first, fh, batchBytes, scan.index, scan.end);
+      return new StagingSegment(path, seq, first, fh, batchBytes, scan.index, scan.end, scan.coding);
     } catch (e) {
       await fh.close();
       throw e;
@@ -89,20 +92,27 @@ export class StagingSegment {
     return this.#sealed;
   }
 
-  /** Append one record. Returns a promise only when the batch had to be written out. */
-  append(kind: RecordKind, payload: Buffer): Promise<void> | undefined {
+  /**
+   * Append one record; `coding` says how a data block was encoded (its
+   * payload is the stored bytes). The payload is copied (or, larger than a
+   * batch, written before the promise resolves): the caller's buffer is free
+   * once this returns or its promise settles. Returns a promise only when the
+   * batch had to be written out.
+   */
+  append(kind: RecordKind, payload: Buffer, coding: RecordCoding = PLAIN_CODING): Promise<void> | undefined {
     const crc = crc32c(payload) >>> 0;
     const need = RECORD_HEADER_BYTES + payload.length;
     this.index.push(this.#length, kind, payload.length, crc);
+    if (kind === RecordKind.DATA) this.coding.note(coding);
     if (this.#batchUsed + need <= this.#batch.length) {
-      writeRecordHeader(this.#batch, this.#batchUsed, kind, payload.length, crc);
+      writeRecordHeader(this.#batch, this.#batchUsed, kind, payload.length, crc, coding);
       payload.copy(this.#batch, this.#batchUsed + RECORD_HEADER_BYTES);
       this.#batchUsed += need;
       this.#length += need;
       return undefined;
     }
     const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-    writeRecordHeader(header, 0, kind, payload.length, crc);
+    writeRecordHeader(header, 0, kind, payload.length, crc, coding);
     this.#length += need;
     return this.#appendSlow(header, payload);
   }
@@ -159,7 +169,7 @@ export class StagingSegment {
     if (this.#sealed !== undefined) return this.#sealed;
     await this.drain();
     const indexOffset = this.#length;
-    const footer = encodeFooter(this.index, this.first, indexOffset);
+    const footer = encodeFooter(this.index, this.first, indexOffset, this.index.count, this.coding);
     await this.#file().write(footer, 0, footer.length, indexOffset);
     await this.#file().datasync();
     this.#length = indexOffset + footer.length;
@@ -212,6 +222,7 @@ async function scanFile(fh: fs.FileHandle, limit: number, windowBytes = 4 << 20)
   await fh.read(header, 0, header.length, 0);
   decodeSegmentHeader(header);
   const index = new RecordIndex();
+  const coding = new CodingTally();
   let at = SEGMENT_HEADER_BYTES;
   let window = windowBytes;
   while (at < limit) {
@@ -219,23 +230,24 @@ async function scanFile(fh: fs.FileHandle, limit: number, windowBytes = 4 << 20)
     // Leave a header-sized gap in front so scanRecords' offsets line up.
     const buf = Buffer.alloc(SEGMENT_HEADER_BYTES + want);
     const { bytesRead } = await fh.read(buf, SEGMENT_HEADER_BYTES, want, at);
-    if (bytesRead === 0) return { index, end: at, stopped: 'file shorter than the synced length' };
+    if (bytesRead === 0) return { index, coding, end: at, stopped: 'file shorter than the synced length' };
     const part = scanRecords(buf.subarray(0, SEGMENT_HEADER_BYTES + bytesRead));
     for (let i = 0; i < part.index.count; i++) {
       index.push(at - SEGMENT_HEADER_BYTES + part.index.offset(i), part.index.kind(i), part.index.length(i), part.index.crc(i));
     }
+    coding.merge(part.coding);
     const windowEnd = at + bytesRead;
     at += part.end - SEGMENT_HEADER_BYTES;
     if (part.stopped === undefined) continue;
     // A record cut by the window's end is read by the next window; anything else ends the scan.
-    if (!part.stopped.startsWith('truncated') || windowEnd >= limit) return { index, end: at, stopped: part.stopped };
+    if (!part.stopped.startsWith('truncated') || windowEnd >= limit) return { index, coding, end: at, stopped: part.stopped };
     if (part.index.count === 0) {
       const h = Buffer.alloc(RECORD_HEADER_BYTES);
       await fh.read(h, 0, h.length, at);
       const need = RECORD_HEADER_BYTES + h.readUInt32BE(0);
-      if (at + need > limit) return { index, end: at, stopped: 'truncated record payload' };
+      if (at + need > limit) return { index, coding, end: at, stopped: 'truncated record payload' };
       window = Math.max(window, need);
     }
   }
-  return { index, end: at };
+  return { index, coding, end: at };
 }

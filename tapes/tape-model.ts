@@ -4,6 +4,7 @@
 // so locating a record and spacing blocks or filemarks are binary searches.
 // Pure and synchronous: no I/O here.
 
+import type { SegmentEncoding } from './manifest.ts';
 import type { StagingSegment } from './staging-segment.ts';
 
 /** open: being appended in staging; sealed: footer written, waiting for upload. */
@@ -26,6 +27,8 @@ export interface SegmentRef {
   staging: StagingSegment | undefined;
   /** Set when an overwrite removed the segment from the tape. */
   dropped: boolean;
+  /** How its data records are encoded (record-codec.ts); absent: plain. Goes into the manifest. */
+  encoding?: SegmentEncoding;
 }
 
 export type SpaceStop = 'filemark' | 'end-of-data' | 'beginning-of-partition';

@@ -9,6 +9,10 @@ export const TapeSense = {
   incompatibleMedium: { key: SenseKey.NOT_READY, asc: 0x30, ascq: 0x00 },
   /** ILLEGAL REQUEST, INCOMPATIBLE MEDIUM INSTALLED (a changer asked to load a cartridge the drive cannot take). */
   incompatibleMediumForMove: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x30, ascq: 0x00 },
+  /** DATA PROTECT, UNABLE TO DECRYPT DATA: the block is encrypted under a key the gateway does not have. */
+  unableToDecrypt: { key: SenseKey.DATA_PROTECT, asc: 0x74, ascq: 0x01 },
+  /** DATA PROTECT, INCORRECT DATA ENCRYPTION KEY: the key configured under the block's key id is another key. */
+  incorrectDataEncryptionKey: { key: SenseKey.DATA_PROTECT, asc: 0x74, ascq: 0x03 },
 } as const satisfies Record<string, SenseCode>;
 
 /** TapeAlert flag numbers (SSC-4 Annex A) the drive raises. */

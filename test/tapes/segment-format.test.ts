@@ -46,8 +46,8 @@ test('the segment header decodes to first object id and seq', (t) => {
 
 test('the record header carries length, kind and the payload CRC32C', (t) => {
   const h = readRecordHeader(VECTOR, SEGMENT_HEADER_BYTES);
-  // The first record is a 3-byte data block whose CRC32C is that of "abc".
-  t.deepEqual(h, { length: 3, kind: RecordKind.DATA, crc: 0x364b3fb7 });
+  // The first record is a 3-byte plain data block (coding 0) whose CRC32C is that of "abc".
+  t.deepEqual(h, { length: 3, kind: RecordKind.DATA, crc: 0x364b3fb7, coding: 0 });
 });
 
 test('the footer decodes to the record index', (t) => {
