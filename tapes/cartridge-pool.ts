@@ -1,17 +1,20 @@
 // CartridgePool: what a tape drive's load() calls. Opens a cartridge by
 // barcode (creating blank media in the store the first time, from what the
-// directory — the catalog — says the cartridge is), shares one uploader and
-// one read cache across cartridges, and lets a barcode be open only once.
+// directory — the catalog — says the cartridge is), shares one uploader, one
+// staging budget (the upload buffer's size limit) and one read cache across
+// cartridges, and lets a barcode be open only once.
 
 import * as path from 'node:path';
 import { Cartridge, type CartridgeMedium } from './cartridge.ts';
 import { CartridgeError, CartridgeErrorCode } from './errors.ts';
 import { TapeKeys } from './keys.ts';
 import type { ManifestSink } from './manifest.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { LockPolicy, ObjectStore } from './object-store.ts';
 import type { PipelineOptions } from './segment-pipeline.ts';
+import type { RecordCodec } from './record-codec.ts';
 import { type ReadCacheOptions, SegmentReader } from './segment-reader.ts';
-import { SegmentUploader, type UploaderOptions } from './uploader.ts';
+import { StagingBudget, type StagingBudgetOptions } from './staging-budget.ts';
+import { SegmentUploader, type TapesLog, type UploaderOptions } from './uploader.ts';
 
 /** A cartridge as the catalog knows it. */
 export interface CartridgeSpec extends CartridgeMedium {
@@ -33,28 +36,45 @@ export interface CartridgePoolOptions {
   readonly stagingDir: string;
   readonly directory: CartridgeDirectory;
   readonly sink?: ManifestSink;
-  readonly segments?: PipelineOptions;
+  /** Per-cartridge pipeline options (segment size, syncToStore, ...); the budget is the pool's. */
+  readonly segments?: Omit<PipelineOptions, 'budget'>;
   readonly readCache?: ReadCacheOptions;
   readonly upload?: UploaderOptions;
+  /** The staging area's limit across all cartridges and how long a write waits for room (config tapes.staging). */
+  readonly staging?: StagingBudgetOptions;
+  /** Warnings of the write path: upload and commit retries, writes waiting for room. */
+  readonly log?: TapesLog;
   readonly onError?: (e: unknown, barcode: string) => void;
+  /** A cartridge's codec (compression, encryption) from its pool; absent: plain records. */
+  readonly codecFor?: (pool: string | null) => RecordCodec;
+  /** A cartridge's S3 Object Lock (its pool's objectLock, WORM media); undefined: not locked. */
+  readonly lockPolicy?: (spec: CartridgeSpec) => LockPolicy | undefined;
 }
 
 export class CartridgePool {
   readonly #o: CartridgePoolOptions;
   readonly #keys: TapeKeys;
   readonly #uploader: SegmentUploader;
+  readonly #budget: StagingBudget;
   readonly #reader: SegmentReader;
   readonly #open = new Map<string, Promise<Cartridge>>();
 
   constructor(options: CartridgePoolOptions) {
     this.#o = options;
     this.#keys = new TapeKeys(options.prefix);
-    this.#uploader = new SegmentUploader(options.store, options.upload);
+    const log = options.log === undefined ? {} : { log: options.log };
+    this.#uploader = new SegmentUploader(options.store, { ...log, ...options.upload });
+    this.#budget = new StagingBudget({ ...log, ...options.staging });
     this.#reader = new SegmentReader(options.store, options.readCache);
   }
 
   get keys(): TapeKeys {
     return this.#keys;
+  }
+
+  /** The shared upload buffer: staged bytes across open cartridges, the limit, writers waiting. */
+  get staging(): StagingBudget {
+    return this.#budget;
   }
 
   /** Open a cartridge for a drive. Throws VTL_CARTRIDGE_NOT_FOUND (unknown barcode) or VTL_CARTRIDGE_BUSY (already loaded). */
@@ -85,6 +105,9 @@ export class CartridgePool {
     if (spec === undefined) throw new CartridgeError(CartridgeErrorCode.NOT_FOUND, barcode, 'not in the catalog');
     return Cartridge.open({
       ...this.#o.segments,
+      budget: this.#budget,
+      ...(this.#o.segments?.syncWaitMs === undefined && this.#o.staging?.waitMs !== undefined && { syncWaitMs: this.#o.staging.waitMs }),
+      ...(this.#o.log !== undefined && { log: this.#o.log }),
       barcode,
       store: this.#o.store,
       keys: this.#keys,
@@ -97,6 +120,12 @@ export class CartridgePool {
       ...(spec.manifestVersion === undefined ? {} : { manifestHint: spec.manifestVersion }),
       onError: (e) => this.#o.onError?.(e, barcode),
       onRelease: () => this.#open.delete(barcode),
+      ...(this.#o.codecFor === undefined ? {} : { codec: this.#o.codecFor(spec.pool) }),
+      ...lockOption(this.#o.lockPolicy?.(spec)),
     });
   }
+}
+
+function lockOption(lock: LockPolicy | undefined): { lock?: LockPolicy } {
+  return lock === undefined ? {} : { lock };
 }

@@ -6,12 +6,18 @@
 // both count, 0 is BOP. Reading a filemark moves past it; at EOD a read does
 // not move. A write or WRITE FILEMARKS at a position before EOD makes the new
 // object the last one before EOD (the rest is cut, no object is rewritten).
+//
+// Blocks pass through the pool's RecordCodec (compression, encryption) on the
+// way in and out; positions, filemarks and lengths the drive sees are logical,
+// while usedBytes and capacity count stored bytes (LTO-style: compressible
+// data fits more).
 
 import { defaultEarlyWarning } from './barcode.ts';
 import { CartridgeError, CartridgeErrorCode, MediumIntegrityError } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
 import { type ManifestSink, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readLatestManifest, writeManifest, type Manifest } from './manifest.ts';
-import type { ObjectStore } from './object-store.ts';
+import { lockFor, type LockPolicy, type ObjectStore } from './object-store.ts';
+import { RecordCodec } from './record-codec.ts';
 import { RECORD_HEADER_BYTES, RecordKind } from './record-format.ts';
 import { restoreState } from './cartridge-recovery.ts';
 import { SegmentPipeline, type PipelineOptions } from './segment-pipeline.ts';
@@ -62,6 +68,10 @@ export interface CartridgeOptions extends PipelineOptions {
   readonly onError?: (e: unknown) => void;
   /** Called once after close() or abandon() released the cartridge. */
   readonly onRelease?: () => void;
+  /** How blocks are stored (the pool's compression and encryption, every configured key for reading); default plain. */
+  readonly codec?: RecordCodec;
+  /** S3 Object Lock on every segment and manifest this cartridge uploads (its pool's objectLock, or WORM media). */
+  readonly lock?: LockPolicy;
 }
 
 const EOD: ReadOutcome = { kind: 'end-of-data' };
@@ -74,11 +84,13 @@ export class Cartridge {
   readonly #pipeline: SegmentPipeline;
   readonly #attrs: Map<number, Buffer>;
   readonly #release: () => Promise<void>;
+  readonly #codec: RecordCodec;
   #pos = 0;
   #closed = false;
 
-  private constructor(attributes: MediumAttributes, model: TapeModel, pipeline: SegmentPipeline, attrs: Map<number, Buffer>, release: () => Promise<void>) {
+  private constructor(attributes: MediumAttributes, model: TapeModel, pipeline: SegmentPipeline, attrs: Map<number, Buffer>, release: () => Promise<void>, codec: RecordCodec) {
     this.attributes = attributes;
+    this.#codec = codec;
     this.#model = model;
     this.#pipeline = pipeline;
     this.#attrs = attrs;
@@ -88,11 +100,12 @@ export class Cartridge {
   /** Open (and with `create`, initialise) a cartridge; recovers staged data after a crash. Position is BOP. */
   static async open(o: CartridgeOptions): Promise<Cartridge> {
     const onError = o.onError ?? (() => undefined);
+    const codec = o.codec ?? RecordCodec.PLAIN;
     let manifest = await readLatestManifest(o.store, o.keys, o.barcode, o.manifestHint ?? 0);
     if (manifest === undefined) {
       if (o.create !== true) throw new CartridgeError(CartridgeErrorCode.NOT_FOUND, o.barcode, 'no manifest in the store');
       manifest = blankManifest(o.barcode, o.medium);
-      const key = await writeManifest(o.store, o.keys, manifest);
+      const key = await writeManifest(o.store, o.keys, manifest, o.lock === undefined ? undefined : lockFor(o.lock));
       await Promise.resolve(o.sink?.manifestCommitted(manifest, key)).catch(onError);
     } else if (manifest.version > (o.manifestHint ?? 0)) {
       // A crash between a manifest PUT and the sink (catalog) update leaves the
@@ -105,7 +118,7 @@ export class Cartridge {
     try {
       journal = await StagingJournal.open(path.join(o.stagingDir, o.barcode), o.journalCompactAfter);
       const batchBytes = Math.max(64 << 10, o.batchBytes ?? 1 << 20);
-      state = await restoreState(o.barcode, manifest, journal.last, journal.dir, batchBytes, (f, l, s) => o.keys.segment(o.barcode, f, l, s));
+      state = await restoreState(o.barcode, manifest, journal.last, journal.dir, batchBytes, (f, l, s) => o.keys.segment(o.barcode, f, l, s), codec);
     } catch (e) {
       await journal?.close();
       await unlock();
@@ -116,6 +129,8 @@ export class Cartridge {
         barcode: o.barcode, store: o.store, keys: o.keys, journal,
         uploader: o.uploader ?? new SegmentUploader(o.store), reader: o.reader ?? new SegmentReader(o.store),
         model: state.model, manifest, attributes: state.attributes, nextSeq: state.nextSeq, sink: o.sink, onError,
+        ...(codec.isPlain ? {} : { encoding: codec.encoding }),
+        ...(o.lock !== undefined && { lock: o.lock }),
       },
       o,
     );
@@ -132,15 +147,20 @@ export class Cartridge {
       await unlock().catch(onError);
       o.onRelease?.();
     };
-    return new Cartridge(attributes, state.model, pipeline, state.attributes, release);
+    return new Cartridge(attributes, state.model, pipeline, state.attributes, release, codec);
   }
 
   position(): MediumPosition {
     return { objectId: this.#pos, fileNumber: this.#model.fileNumber(this.#pos), eodObjectId: this.#model.eod };
   }
 
+  /**
+   * Stored bytes before EOD. The drive checks room with logical lengths (it
+   * cannot know how a block will store), so the last write may store up to 28
+   * bytes per block (encryption) past capacity; reported as full, not beyond.
+   */
   usedBytes(): number {
-    return this.#model.usedBytes;
+    return Math.min(this.#model.usedBytes, this.attributes.capacityBytes);
   }
 
   /** The newest manifest committed to the store by this cartridge. */
@@ -162,9 +182,14 @@ export class Cartridge {
       const index = await this.#pipeline.index(ref);
       const length = index.length(record);
       const image = await this.#pipeline.read(ref, index.offset(record), RECORD_HEADER_BYTES + length);
-      const why = verifyRecord(image, RecordKind.DATA, length, index.crc(record));
-      if (why !== undefined) throw new Error(why);
-      data = image.subarray(RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + length);
+      // CRC32C first (it covers the stored bytes): a damaged record is a medium
+      // error before any key is involved; then GCM authentication and inflate.
+      const coding = verifyRecord(image, RecordKind.DATA, length, index.crc(record));
+      if (typeof coding === 'string') throw new Error(coding);
+      const stored = image.subarray(RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + length);
+      data = coding === 0 && ref.encoding?.encryption === undefined
+        ? stored
+        : this.#codec.decode(stored, coding, this.attributes.barcode, p, ref.encoding?.encryption?.keyId);
     } catch (e) {
       if (e instanceof CartridgeError) throw e;
       const where = ref.key === '' ? `staging segment ${ref.seq}` : ref.key;
@@ -180,9 +205,17 @@ export class Cartridge {
       throw new CartridgeError(CartridgeErrorCode.INVALID_ARGUMENT, this.attributes.barcode, `${data.length} bytes is not a multiple of block length ${blockLength}`);
     }
     if (data.length === 0) return;
-    await this.#truncateHere(data.length);
-    for (let off = 0; off < data.length; off += blockLength) {
-      await this.#pipeline.append(RecordKind.DATA, data.subarray(off, off + blockLength), false);
+    // Shared staging limit: wait (or fail) before anything of the write is on the tape.
+    await this.#pipeline.admit();
+    // Encoded before the capacity check, which counts stored bytes. Object ids
+    // are known up front: the blocks go at the position, which becomes EOD.
+    const encoded = this.#encode(data, blockLength, this.#pos);
+    // The smaller of stored and logical: a write the drive found room for by
+    // its logical length is not refused for the encryption overhead.
+    await this.#truncateHere(Math.min(encoded?.bytes ?? data.length, data.length));
+    for (let off = 0, i = 0; off < data.length; off += blockLength, i++) {
+      if (encoded === undefined) await this.#pipeline.append(RecordKind.DATA, data.subarray(off, off + blockLength), false);
+      else await this.#pipeline.append(RecordKind.DATA, encoded.stored[i]!, false, encoded.codings[i]!);
     }
     this.#pos = this.#model.eod;
   }
@@ -280,6 +313,22 @@ export class Cartridge {
     this.#closed = true;
     await this.#pipeline.abandon();
     await this.#release();
+  }
+
+  /** The blocks of `data` as stored from object `first` on; undefined when the codec stores them as given. */
+  #encode(data: Buffer, blockLength: number, first: number): { stored: Buffer[]; codings: Uint32Array; bytes: number } | undefined {
+    if (this.#codec.isPlain) return undefined;
+    const n = data.length / blockLength;
+    const stored: Buffer[] = new Array<Buffer>(n);
+    const codings = new Uint32Array(n);
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const e = this.#codec.encode(data.subarray(i * blockLength, (i + 1) * blockLength), this.attributes.barcode, first + i);
+      stored[i] = e.stored;
+      codings[i] = e.coding;
+      bytes += e.stored.length;
+    }
+    return { stored, codings, bytes };
   }
 
   /** Cut at the position when it is before EOD, after the WORM, protection and capacity checks. */

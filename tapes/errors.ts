@@ -38,7 +38,11 @@ export const CartridgeErrorCode = {
   CONFLICT: 'VTL_CARTRIDGE_CONFLICT',
   FORMAT: 'VTL_CARTRIDGE_FORMAT',
   STAGING: 'VTL_CARTRIDGE_STAGING',
+  /** The shared upload buffer stayed over its limit longer than a write may wait. */
+  STAGING_FULL: 'VTL_CARTRIDGE_STAGING_FULL',
   INVALID_ARGUMENT: 'VTL_CARTRIDGE_INVALID_ARGUMENT',
+  /** A record is encrypted with a key the gateway does not have (or has different bytes under that key id). */
+  KEY_UNAVAILABLE: 'VTL_CARTRIDGE_KEY_UNAVAILABLE',
 } as const;
 export type CartridgeErrorCode = (typeof CartridgeErrorCode)[keyof typeof CartridgeErrorCode];
 

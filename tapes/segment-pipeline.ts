@@ -6,19 +6,26 @@
 //   -> journal rebased on it -> staging file deleted -> ManifestSink told.
 // Journal writes, cuts and manifest commits run one at a time (`#serial`), so
 // a manifest never holds a state the journal has not recorded first.
+//
+// Backpressure is gateway-wide (tapes/staging-budget.ts): a write asks
+// admit() before it appends, and waits while the staging area is over its
+// limit. While the store is unreachable uploads retry without end and a
+// manifest commit that fails for the same reason is retried with backoff:
+// an outage never poisons the cartridge, only a permanent failure does.
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { CartridgeError, CartridgeErrorCode } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
-import { type Manifest, type ManifestSegment, type ManifestSink, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, writeManifest } from './manifest.ts';
-import type { ObjectStore } from './object-store.ts';
-import type { RecordIndex, RecordKind } from './record-format.ts';
+import { type Manifest, type ManifestSegment, type ManifestSink, type SegmentEncoding, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, encodeManifest, writeManifest } from './manifest.ts';
+import { lockFor, type LockPolicy, type ObjectStore } from './object-store.ts';
+import type { RecordCoding, RecordIndex, RecordKind } from './record-format.ts';
 import type { SegmentReader } from './segment-reader.ts';
 import type { StagingJournal, JournalEntry } from './staging-journal.ts';
+import { StagingBudget } from './staging-budget.ts';
 import { StagingSegment } from './staging-segment.ts';
 import { type SegmentRef, type TapeModel, lowerBound } from './tape-model.ts';
-import type { SegmentUploader } from './uploader.ts';
+import { type SegmentUploader, type TapesLog, backoff, isRetryableStoreError, sleep } from './uploader.ts';
 
 export interface PipelineOptions {
   /** Seal a segment once its staging file reaches this size (default 64 MiB). */
@@ -27,8 +34,22 @@ export interface PipelineOptions {
   readonly batchBytes?: number;
   /** Seal the open segment at every flush() (default false). */
   readonly sealOnFlush?: boolean;
-  /** Sealed segments waiting for upload before appends wait (default 4). */
+  /**
+   * A sync point (flush) seals the open segment and returns once it is
+   * uploaded and named by a committed manifest (config tapes.syncTo: store).
+   * Default false: durable in staging.
+   */
+  readonly syncToStore?: boolean;
+  /** How long a sync point to the store waits for the upload and commit (default 600 s). */
+  readonly syncWaitMs?: number;
+  /** The gateway-wide staging budget (CartridgePool shares one); absent: a private one of maxPendingSegments segments. */
+  readonly budget?: StagingBudget;
+  /** Without a shared budget: segments of staging this cartridge may hold before writes wait (default 4). */
   readonly maxPendingSegments?: number;
+  /** First delay before a manifest commit that failed on an unreachable store is retried (default 500 ms, capped at 30 s). */
+  readonly commitBackoffMs?: number;
+  /** Warnings (commit retries); upload retries are logged by the uploader. */
+  readonly log?: TapesLog;
   /** Manifest versions kept in the store; older ones are deleted (default 8, 0 keeps all). */
   readonly keepManifests?: number;
   /** Staging journal lines before it is rewritten as one (default 512). */
@@ -48,6 +69,10 @@ export interface PipelineContext {
   readonly nextSeq: number;
   readonly sink: ManifestSink | undefined;
   readonly onError: (e: unknown) => void;
+  /** Stamped on every segment this pipeline opens (record-codec.ts); absent: plain records. */
+  readonly encoding?: SegmentEncoding;
+  /** S3 Object Lock on every segment and manifest uploaded, retained `days` from each upload. */
+  readonly lock?: LockPolicy;
 }
 
 export const segmentFileName = (seq: number): string => `${seq.toString(16).padStart(8, '0')}.seg`;
@@ -57,7 +82,12 @@ export class SegmentPipeline {
   readonly #segmentBytes: number;
   readonly #batchBytes: number;
   readonly #sealOnFlush: boolean;
-  readonly #maxPending: number;
+  readonly #syncToStore: boolean;
+  readonly #syncWaitMs: number;
+  readonly #budget: StagingBudget;
+  readonly #unregister: () => void;
+  readonly #commitBackoffMs: number;
+  readonly #log: TapesLog | undefined;
   readonly #keepManifests: number;
   #manifest: Manifest;
   #nextSeq: number;
@@ -69,6 +99,16 @@ export class SegmentPipeline {
   #lastJournal = '';
   #newFile = false;
   #abandoned = false;
+  /** Aborts retries (uploads, commit backoff) when the cartridge is abandoned. */
+  readonly #stop = new AbortController();
+  readonly #uploadAborts = new Map<number, AbortController>();
+  /** Manifest commits in a row that failed on an unreachable store. */
+  #commitFailures = 0;
+  #commitRetry: Promise<void> | undefined;
+  /** A manifest whose PUT failed on an unreachable store: retried byte for byte while the tape is unchanged. */
+  #unconfirmed: { readonly m: Manifest; readonly ready: SegmentRef[] } | undefined;
+  /** Woken after every commit attempt (sync points to the store wait on it). */
+  #commitWaiters: (() => void)[] = [];
 
   constructor(context: PipelineContext, options: PipelineOptions = {}) {
     this.#c = context;
@@ -77,7 +117,12 @@ export class SegmentPipeline {
     this.#segmentBytes = Math.max(64 << 10, options.segmentBytes ?? 64 << 20);
     this.#batchBytes = Math.max(64 << 10, options.batchBytes ?? 1 << 20);
     this.#sealOnFlush = options.sealOnFlush ?? false;
-    this.#maxPending = Math.max(1, options.maxPendingSegments ?? 4);
+    this.#syncToStore = options.syncToStore ?? false;
+    this.#syncWaitMs = Math.max(0, options.syncWaitMs ?? 600_000);
+    this.#budget = options.budget ?? new StagingBudget({ limitBytes: Math.max(1, options.maxPendingSegments ?? 4) * this.#segmentBytes });
+    this.#unregister = this.#budget.register({ barcode: context.barcode, stagedBytes: () => this.stagedBytes() });
+    this.#commitBackoffMs = Math.max(1, options.commitBackoffMs ?? 500);
+    this.#log = options.log;
     this.#keepManifests = Math.max(0, options.keepManifests ?? 8);
     const last = context.model.segments[context.model.segments.length - 1];
     this.#open = last?.state === 'open' ? last : undefined;
@@ -87,6 +132,28 @@ export class SegmentPipeline {
 
   get manifest(): Manifest {
     return this.#manifest;
+  }
+
+  /** Bytes of staging files not yet committed to the store (open, sealed, uploading, uploaded). */
+  stagedBytes(): number {
+    let sum = 0;
+    for (const ref of this.#c.model.segments) {
+      const staging = ref.staging;
+      if (staging === undefined || ref.state === 'committed') continue;
+      sum += staging.sealed?.size ?? staging.length;
+    }
+    return sum;
+  }
+
+  /**
+   * Backpressure before a write appends anything: waits while the shared
+   * staging area is over its limit; VTL_CARTRIDGE_STAGING_FULL after the
+   * configured wait (nothing of the write is on the tape then).
+   */
+  async admit(): Promise<void> {
+    this.throwIfFailed();
+    await this.#budget.admit(this.#c.barcode);
+    this.throwIfFailed();
   }
 
   /** The record index of a segment: in memory while staged, else the store footer (cached). */
@@ -108,30 +175,48 @@ export class SegmentPipeline {
   }
 
   /** Append one record at EOD (the caller has cut the tape to the position first). */
-  async append(kind: RecordKind, payload: Buffer, isFilemark: boolean): Promise<void> {
+  async append(kind: RecordKind, payload: Buffer, isFilemark: boolean, coding?: RecordCoding): Promise<void> {
     this.throwIfFailed();
     const ref = this.#open ?? (await this.#openSegment());
-    const pending = ref.staging!.append(kind, payload);
+    const pending = ref.staging!.append(kind, payload, coding);
     if (pending !== undefined) await pending;
     this.#c.model.appendRecord(isFilemark, payload.length);
     if (ref.staging!.length >= this.#segmentBytes) await this.#seal();
   }
 
-  /** Cut the tape at `p` (< EOD) and make the cut durable before returning. */
-  cut(p: number): Promise<void> {
-    return this.#serial(async () => {
-      const model = this.#c.model;
-      const { ref, record } = model.find(p);
-      const prefixBytes = record > 0 ? (await this.index(ref)).dataBytes(record) : 0;
-      const dropped = model.cut(p, () => prefixBytes);
-      if (!ref.dropped && ref.state === 'open') {
-        await ref.staging!.truncate(record);
-        ref.records = record;
+  /**
+   * Cut the tape at `p` (< EOD) and make the cut durable before returning.
+   * While a manifest PUT is in doubt (the store went away mid-request) the
+   * cut waits for it: the journal's cut must be relative to a manifest the
+   * store is known to hold or not to hold.
+   */
+  async cut(p: number): Promise<void> {
+    const deadline = Date.now() + this.#syncWaitMs;
+    try {
+      for (;;) {
+        await this.#waitConfirmed(deadline);
+        if (await this.#serial(() => this.#cut(p))) return;
       }
-      if (this.#open?.dropped === true) this.#open = undefined;
-      await this.#writeJournal();
-      for (const d of dropped) this.#discard(d);
-    }).finally(() => this.#scheduleCommit());
+    } finally {
+      this.#scheduleCommit();
+    }
+  }
+
+  async #cut(p: number): Promise<boolean> {
+    if (this.#unconfirmed !== undefined) return false;
+    const model = this.#c.model;
+    const { ref, record } = model.find(p);
+    const prefixBytes = record > 0 ? (await this.index(ref)).dataBytes(record) : 0;
+    const dropped = model.cut(p, () => prefixBytes);
+    if (!ref.dropped && ref.state === 'open') {
+      await ref.staging!.truncate(record);
+      ref.records = record;
+    }
+    if (this.#open?.dropped === true) this.#open = undefined;
+    await this.#writeJournal();
+    for (const d of dropped) this.#discard(d);
+    this.#budget.released();
+    return true;
   }
 
   setAttribute(id: number, value: Buffer): Promise<void> {
@@ -139,17 +224,44 @@ export class SegmentPipeline {
     return this.#serial(() => this.#writeJournal()).finally(() => this.#scheduleCommit());
   }
 
-  /** Sync point: staged records durable, journal entry written. */
+  /**
+   * Sync point: staged records durable, journal entry written. With
+   * syncToStore the open segment is sealed and this returns once the store
+   * holds it and a committed manifest names it (VTL_CARTRIDGE_STAGING after
+   * syncWaitMs without that).
+   */
   async flush(): Promise<void> {
     this.throwIfFailed();
-    if (this.#open !== undefined) {
-      if (this.#sealOnFlush && !this.#open.staging!.isEmpty) {
-        await this.#seal();
-        return;
-      }
-      await this.#open.staging!.sync();
+    const open = this.#open;
+    if (open !== undefined && (this.#sealOnFlush || this.#syncToStore) && !open.staging!.isEmpty) {
+      await this.#seal();
+    } else {
+      await open?.staging!.sync();
+      await this.#serial(() => this.#writeJournal());
     }
-    await this.#serial(() => this.#writeJournal());
+    if (this.#syncToStore) await this.#waitCommitted();
+  }
+
+  /** Resolve once every sealed segment is uploaded and the newest manifest describes the tape. */
+  async #waitCommitted(waitMs = this.#syncWaitMs): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    this.#scheduleCommit();
+    for (;;) {
+      this.throwIfFailed();
+      const pending = this.#c.model.segments.some((r) => r.state !== 'committed' && r.state !== 'open');
+      if (!pending && this.#nextManifest().same) return;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new CartridgeError(CartridgeErrorCode.STAGING, this.#c.barcode, `sync to store: not uploaded and committed after ${waitMs / 1000} s (is the store reachable?)`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1000));
+        this.#commitWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Seal, upload, commit; then the staging area of this cartridge is empty. */
@@ -158,7 +270,8 @@ export class SegmentPipeline {
     await this.#serial(() => this.#writeJournal());
     while (this.#uploads.size > 0) await Promise.allSettled([...this.#uploads.values()]);
     this.throwIfFailed();
-    this.#scheduleCommit();
+    // Like the uploads, a manifest commit waits out an outage.
+    await this.#waitCommitted(Number.POSITIVE_INFINITY);
     await this.#commitTail;
     this.throwIfFailed();
     if (this.#c.model.segments.some((r) => r.state !== 'committed')) {
@@ -171,6 +284,10 @@ export class SegmentPipeline {
   /** Release file handles; nothing more is committed (crash simulation, after close, error paths). */
   async abandon(): Promise<void> {
     this.#abandoned = true;
+    this.#stop.abort();
+    for (const a of this.#uploadAborts.values()) a.abort();
+    this.#unregister();
+    this.#wakeCommitWaiters();
     await this.#c.journal.close();
     for (const ref of this.#c.model.segments) await ref.staging?.close();
   }
@@ -188,7 +305,7 @@ export class SegmentPipeline {
     const staging = await StagingSegment.create(file, seq, model.eod, this.#batchBytes);
     const ref: SegmentRef = {
       seq, first: model.eod, key: '', records: 0, count: 0, dataBytes: 0, size: 0, indexOffset: 0,
-      state: 'open', staging, dropped: false,
+      state: 'open', staging, dropped: false, ...(this.#c.encoding === undefined ? {} : { encoding: this.#c.encoding }),
     };
     model.addSegment(ref, []);
     this.#open = ref;
@@ -213,14 +330,14 @@ export class SegmentPipeline {
     ref.state = 'sealed';
     await this.#serial(() => this.#writeJournal());
     this.#startUpload(ref);
-    // Backpressure: the staging area holds at most maxPendingSegments sealed segments.
-    while (this.#uploads.size > this.#maxPending) await Promise.race(this.#uploads.values());
     this.throwIfFailed();
   }
 
   #startUpload(ref: SegmentRef): void {
     ref.state = 'uploading';
-    const job = { key: ref.key, path: ref.staging!.path, size: ref.size };
+    const abort = new AbortController();
+    this.#uploadAborts.set(ref.seq, abort);
+    const job = { key: ref.key, path: ref.staging!.path, size: ref.size, signal: abort.signal, ...(this.#c.lock !== undefined && { lock: lockFor(this.#c.lock) }) };
     const p = this.#c.uploader.upload(job).then(
       () => {
         if (ref.dropped) return this.#c.store.delete([ref.key]).catch(() => undefined);
@@ -228,17 +345,23 @@ export class SegmentPipeline {
         this.#scheduleCommit();
       },
       (e: unknown) => {
-        if (ref.dropped) return;
+        // Cut away while uploading: a put that landed after all must not stay behind.
+        if (ref.dropped) return this.#c.store.delete([ref.key]).catch(() => undefined);
         ref.state = 'sealed';
-        this.#fail(e);
+        if (!this.#abandoned) this.#fail(e);
       },
     );
     this.#uploads.set(ref.seq, p);
-    void p.finally(() => this.#uploads.delete(ref.seq));
+    void p.finally(() => {
+      this.#uploads.delete(ref.seq);
+      this.#uploadAborts.delete(ref.seq);
+    });
   }
 
   #discard(ref: SegmentRef): void {
     if (ref.state === 'uploaded') void this.#c.store.delete([ref.key]).catch(this.#c.onError);
+    // An upload retrying through an outage would hold the file until the store returns.
+    this.#uploadAborts.get(ref.seq)?.abort();
     const staging = ref.staging;
     ref.staging = undefined;
     if (staging === undefined) return;
@@ -246,11 +369,48 @@ export class SegmentPipeline {
   }
 
   #scheduleCommit(): void {
-    this.#commitTail = this.#commitTail.then(() => this.#serial(() => this.#commit())).catch((e: unknown) => this.#fail(e));
+    this.#commitTail = this.#commitTail
+      .then(() => this.#commit())
+      .then(
+        () => {
+          this.#commitFailures = 0;
+        },
+        (e: unknown) => this.#commitFailed(e),
+      )
+      .finally(() => this.#wakeCommitWaiters());
   }
 
-  async #commit(): Promise<void> {
+  /** An unreachable store delays the manifest (retried with capped backoff); anything else fails the cartridge. */
+  #commitFailed(e: unknown): void {
     if (this.#abandoned) return;
+    if (!isRetryableStoreError(e)) {
+      this.#fail(e);
+      return;
+    }
+    this.#commitFailures++;
+    if (this.#commitFailures === 1 || this.#commitFailures % 10 === 0) {
+      this.#log?.warn('manifest commit failed, retrying', { barcode: this.#c.barcode, failures: this.#commitFailures, error: (e as Error).message });
+    }
+    if (this.#commitRetry !== undefined) return;
+    this.#commitRetry = sleep(backoff(this.#commitFailures, this.#commitBackoffMs, 30_000), this.#stop.signal).then(
+      () => {
+        this.#commitRetry = undefined;
+        this.#scheduleCommit();
+      },
+      () => {
+        this.#commitRetry = undefined;
+      },
+    );
+  }
+
+  #wakeCommitWaiters(): void {
+    const waiters = this.#commitWaiters;
+    this.#commitWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** What the next manifest would hold: the committed or uploaded prefix of the tape; `same` when that is the newest manifest. */
+  #nextManifest(): { ready: SegmentRef[]; segments: ManifestSegment[]; filemarks: number[]; attributes: Record<string, string>; eod: number; same: boolean } {
     const model = this.#c.model;
     const ready: SegmentRef[] = [];
     for (const ref of model.segments) {
@@ -261,20 +421,54 @@ export class SegmentPipeline {
     const eod = last === undefined ? 0 : last.first + last.count;
     const segments: ManifestSegment[] = ready.map((r) => ({
       seq: r.seq, key: r.key, first: r.first, records: r.records, count: r.count,
-      dataBytes: r.dataBytes, size: r.size, indexOffset: r.indexOffset,
+      dataBytes: r.dataBytes, size: r.size, indexOffset: r.indexOffset, ...(r.encoding === undefined ? {} : { encoding: r.encoding }),
     }));
     const filemarks = model.filemarks.slice(0, lowerBound(model.filemarks, eod));
     const attributes = this.#attributeRecord();
     const old = this.#manifest;
     const same = JSON.stringify([old.segments, old.filemarks, old.attributes]) === JSON.stringify([segments, filemarks, attributes]);
-    if (same) return;
+    return { ready, segments, filemarks, attributes, eod, same };
+  }
+
+  /**
+   * One manifest commit. The state is taken inside #serial (after the journal
+   * recorded it) but the PUT runs outside it: an outage, with the store's own
+   * request retries, must not hold seals and sync points behind it. A PUT in
+   * flight or in doubt is `#unconfirmed`; cuts wait for it (#waitConfirmed),
+   * seals and attribute changes only add to what the journal holds beyond it.
+   */
+  async #commit(): Promise<void> {
+    if (this.#abandoned) return;
+    // A manifest whose PUT may have landed is retried as it was, byte for
+    // byte, before any newer state: the store never holds a version the
+    // pipeline does not know.
+    const retrying = this.#unconfirmed !== undefined;
+    const pending = this.#unconfirmed ?? (await this.#serial(async () => this.#prepareManifest()));
+    if (pending === undefined) return;
+    const key = await this.#putManifest(pending);
+    await this.#serial(() => this.#committed(pending, key));
+    // The tape may have grown while the store was away.
+    if (retrying) this.#scheduleCommit();
+  }
+
+  #prepareManifest(): { readonly m: Manifest; readonly ready: SegmentRef[] } | undefined {
+    if (this.#abandoned) return undefined;
+    const { ready, segments, filemarks, attributes, eod, same } = this.#nextManifest();
+    if (same) return undefined;
+    const old = this.#manifest;
     const m: Manifest = {
       format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, barcode: this.#c.barcode,
       version: old.version + 1, createdAt: new Date().toISOString(), medium: old.medium,
       segments, filemarks, eodObjectId: eod, usedBytes: segments.reduce((s, r) => s + r.dataBytes, 0),
       attributes, nextSeq: this.#nextSeq,
     };
-    const key = await writeManifest(this.#c.store, this.#c.keys, m);
+    return { m, ready };
+  }
+
+  /** After the PUT (inside #serial): rebase the journal on the new manifest, free the staged files it names, tell the sink. */
+  async #committed(pending: { readonly m: Manifest; readonly ready: SegmentRef[] }, key: string): Promise<void> {
+    if (this.#abandoned) return;
+    const { m, ready } = pending;
     this.#manifest = m;
     const freed: SegmentRef[] = [];
     for (const ref of ready) {
@@ -287,13 +481,52 @@ export class SegmentPipeline {
       ref.staging = undefined;
       await staging?.remove();
     }
+    if (freed.length > 0) this.#budget.released();
     if (this.#keepManifests > 0 && m.version > this.#keepManifests) {
-      await this.#c.store.delete([this.#c.keys.manifest(m.barcode, m.version - this.#keepManifests)]).catch(this.#c.onError);
+      // Not awaited: in an outage the store's retries would hold seals and sync points behind it.
+      void this.#c.store.delete([this.#c.keys.manifest(m.barcode, m.version - this.#keepManifests)]).catch(this.#c.onError);
     }
     try {
       await this.#c.sink?.manifestCommitted(m, key);
     } catch (e) {
       this.#c.onError(e);
+    }
+  }
+
+  /**
+   * Create-only PUT of a manifest. When the store dropped the response of a
+   * PUT that landed (an outage mid-request, then the store's own retry), the
+   * retry meets the object: it is ours if the bytes are the same.
+   */
+  async #putManifest(pending: { readonly m: Manifest; readonly ready: SegmentRef[] }): Promise<string> {
+    const m = pending.m;
+    this.#unconfirmed = pending;
+    let key: string;
+    try {
+      key = await writeManifest(this.#c.store, this.#c.keys, m, this.#c.lock === undefined ? undefined : lockFor(this.#c.lock));
+    } catch (e) {
+      if (!(e instanceof CartridgeError) || e.code !== CartridgeErrorCode.CONFLICT) throw e;
+      key = this.#c.keys.manifest(m.barcode, m.version);
+      const there = await this.#c.store.get(key);
+      if (!there.equals(encodeManifest(m))) throw e;
+    }
+    this.#unconfirmed = undefined;
+    return key;
+  }
+
+  /** Wait (outside #serial) until no manifest PUT is in doubt; VTL_CARTRIDGE_STAGING at `deadline`. */
+  async #waitConfirmed(deadline: number): Promise<void> {
+    while (this.#unconfirmed !== undefined) {
+      this.throwIfFailed();
+      const left = deadline - Date.now();
+      if (left <= 0) throw new CartridgeError(CartridgeErrorCode.STAGING, this.#c.barcode, 'overwrite: a manifest is still waiting for the store (is the store reachable?)');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1000));
+        this.#commitWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 
