@@ -42,11 +42,43 @@ export type ObjectBody =
       readonly immutable?: boolean;
     };
 
+/**
+ * S3 Object Lock retention on one object version: until `retainUntil` nobody
+ * can delete or overwrite that version (GOVERNANCE: except with the bypass
+ * permission; COMPLIANCE: nobody, not even the account root). A plain delete
+ * of the key still succeeds on a versioned bucket: it only adds a delete
+ * marker, and the locked version stays.
+ */
+export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
+export interface ObjectLock {
+  readonly mode: ObjectLockMode;
+  readonly retainUntil: Date;
+  /** Also place a legal hold (no expiry; removed only by someone with s3:PutObjectLegalHold). */
+  readonly legalHold?: boolean;
+}
+
+/** What a pool (or a WORM cartridge) asks for: a mode and a retention counted from each upload. */
+export interface LockPolicy {
+  readonly mode: ObjectLockMode;
+  readonly days: number;
+}
+
+/** The lock for an object uploaded at `now` under `policy`. */
+export function lockFor(policy: LockPolicy, now: Date = new Date()): ObjectLock {
+  return { mode: policy.mode, retainUntil: new Date(now.getTime() + policy.days * 86_400_000) };
+}
+
 export interface PutOptions {
   /** '*' = create only: fail with VTL_STORE_EXISTS if the key exists (S3 If-None-Match). */
   readonly ifNoneMatch?: '*';
   readonly contentType?: string;
   readonly signal?: AbortSignal;
+  /**
+   * Lock the new object version (S3 Object Lock). A store that cannot lock
+   * refuses the put rather than store an unlocked object; the S3 store checks
+   * that the lock took and fails the put otherwise.
+   */
+  readonly lock?: ObjectLock;
 }
 
 export interface GetOptions {

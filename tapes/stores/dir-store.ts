@@ -6,6 +6,8 @@
 //
 // Limitation (unlike S3): a key cannot also be a "directory" of other keys
 // ('a/b' and 'a/b/c' cannot both exist). The tapes key scheme never does that.
+// A directory cannot hold an Object Lock: a put that asks for one is refused
+// (the wiring refuses a locked pool on a file:// store at startup already).
 
 import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
@@ -59,6 +61,9 @@ export class DirObjectStore implements ObjectStore {
   async put(key: string, body: ObjectBody, options?: PutOptions): Promise<ObjectInfo> {
     const final = this.#path(key);
     options?.signal?.throwIfAborted();
+    if (options?.lock !== undefined) {
+      throw new StoreError(StoreErrorCode.UNAVAILABLE, `directory store cannot lock objects (put ${key} asked for ${options.lock.mode} Object Lock): use an s3:// store whose bucket has Object Lock enabled`, { key });
+    }
     await fs.mkdir(this.#tmp, { recursive: true });
     const tmp = path.join(this.#tmp, `${randomBytes(8).toString('hex')}.tmp`);
     try {

@@ -1,6 +1,11 @@
 // A Map-backed ObjectStore for unit tests. Bodies are copied in and out so a
 // caller mutating a buffer cannot change a stored object. `faults` lets a
 // test make the next operations fail (uploader retry tests).
+//
+// Object Lock: refused (the put fails, nothing is stored) unless the store is
+// built with `objectLock: true`, which records each put's lock in `locks`
+// (kept after a delete, as a locked S3 version outlives a delete marker) so
+// tests can check what the tapes layer asked for.
 
 import { open } from 'node:fs/promises';
 import { StoreError, StoreErrorCode } from '../errors.ts';
@@ -13,6 +18,7 @@ import {
   type ListOptions,
   type ObjectBody,
   type ObjectInfo,
+  type ObjectLock,
   type ObjectPage,
   type ObjectStore,
   type PutOptions,
@@ -26,7 +32,15 @@ interface Stored {
 export class MemoryObjectStore implements ObjectStore {
   readonly kind = 'memory';
   readonly #objects = new Map<string, Stored>();
+  readonly #lockable: boolean;
   #counter = 0;
+  /** With `objectLock`: the lock of every locked put, by key, in put order per key. */
+  readonly locks = new Map<string, ObjectLock[]>();
+
+  constructor(options: { readonly objectLock?: boolean } = {}) {
+    this.#lockable = options.objectLock === true;
+  }
+
   /** Number of upcoming put() calls that fail with VTL_STORE_UNAVAILABLE. */
   failPuts = 0;
   /** Counts of calls, for tests that assert request economy. */
@@ -39,10 +53,13 @@ export class MemoryObjectStore implements ObjectStore {
       this.failPuts--;
       throw new StoreError(StoreErrorCode.UNAVAILABLE, `injected failure: put ${key}`, { key });
     }
+    const lock = options?.lock;
+    if (lock !== undefined && !this.#lockable) throw new StoreError(StoreErrorCode.UNAVAILABLE, `memory store cannot lock objects (put ${key} asked for ${lock.mode} Object Lock)`, { key });
     const bytes = Buffer.isBuffer(body) ? copyOf(body) : await readBody(body);
     if (options?.ifNoneMatch === '*' && this.#objects.has(key)) {
       throw new StoreError(StoreErrorCode.EXISTS, `object exists: ${key}`, { key });
     }
+    if (lock !== undefined) this.locks.set(key, [...(this.locks.get(key) ?? []), { ...lock }]);
     const info: ObjectInfo = { key, size: bytes.length, etag: `m${++this.#counter}`, lastModified: new Date() };
     this.#objects.set(key, { body: bytes, info });
     return info;

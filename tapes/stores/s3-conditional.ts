@@ -3,12 +3,21 @@
 // does on PutObject but silently ignores it on CompleteMultipartUpload and
 // overwrites the object. So the store asks the server once, with a probe key
 // no store key can collide with, and emulates what is missing.
+//
+// On a versioned bucket (every Object Lock bucket) RGW 16 ignores If-None-Match
+// on PutObject too, and a plain DELETE leaves every probe version behind (a
+// delete marker hides them), one set per start. So the probe deletes its own
+// versions by VersionId, except a version the bucket's default Object Lock
+// retention locked: that one is only hidden by a delete marker (and a
+// version delete would be refused with AccessDenied anyway).
 
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type PutObjectCommandInput,
@@ -56,6 +65,30 @@ export async function probeConditionalWrites(client: S3Client, params: PutObject
     }
     return { put, multipart };
   } finally {
-    await client.send(new DeleteObjectCommand({ Bucket, Key })).catch(() => undefined);
+    await removeProbe(client, Bucket, Key).catch(() => undefined);
   }
+}
+
+/** Delete the probe's unlocked versions and delete markers by VersionId; hide a locked one (or everything, without versioning) behind a plain delete. */
+async function removeProbe(client: S3Client, Bucket: string | undefined, Key: string | undefined): Promise<void> {
+  const r = await client.send(new ListObjectVersionsCommand({ Bucket, Prefix: Key }));
+  const markers = (r.DeleteMarkers ?? []).filter((m) => m.Key === Key);
+  const versions = (r.Versions ?? []).filter((v) => v.Key === Key);
+  let hide = versions.length === 0 && markers.length === 0;
+  for (const { VersionId } of versions) {
+    if (VersionId === undefined || VersionId === 'null') {
+      hide = true;
+      continue;
+    }
+    const head = await client.send(new HeadObjectCommand({ Bucket, Key, VersionId })).catch(() => undefined);
+    if (head === undefined || head.ObjectLockMode !== undefined || head.ObjectLockLegalHoldStatus === 'ON') {
+      hide = true;
+      continue;
+    }
+    await client.send(new DeleteObjectCommand({ Bucket, Key, VersionId })).catch(() => {
+      hide = true;
+    });
+  }
+  if (hide) await client.send(new DeleteObjectCommand({ Bucket, Key }));
+  else for (const { VersionId } of markers) await client.send(new DeleteObjectCommand({ Bucket, Key, VersionId })).catch(() => undefined);
 }

@@ -53,6 +53,9 @@ export function mapS3Error(e: unknown, op: string, key: string | undefined, buck
   if (s3Code === 'NoSuchBucket') return make(StoreErrorCode.UNAVAILABLE, `bucket ${bucket} does not exist`, false);
   if (s3Code === 'NoSuchKey' || s3Code === 'NotFound' || status === 404) return make(StoreErrorCode.NOT_FOUND, 'no such object', false);
   if (s3Code === 'PreconditionFailed' || status === 412) return make(StoreErrorCode.EXISTS, 'object exists (If-None-Match: * refused)', false);
+  if (isMissingLockConfiguration(e)) {
+    return make(StoreErrorCode.UNAVAILABLE, `bucket ${bucket} has no Object Lock (a pool with objectLock needs a bucket created with Object Lock enabled): ${err.message ?? s3Code ?? ''}`, false);
+  }
   if (s3Code !== undefined && AUTH.has(s3Code)) return make(StoreErrorCode.UNAVAILABLE, `${s3Code}: check the credentials and the bucket policy (${err.message ?? ''})`, false);
   if (s3Code !== undefined && (NETWORK.has(s3Code) || THROTTLE.has(s3Code))) {
     return make(StoreErrorCode.UNAVAILABLE, `${s3Code}: ${err.message ?? ''} (retryable)`, true);
@@ -62,4 +65,11 @@ export function mapS3Error(e: unknown, op: string, key: string | undefined, buck
   }
   // A socket that died mid-response (no status) is transient; a 4xx we do not know is not.
   return make(StoreErrorCode.UNAVAILABLE, `${s3Code ?? 'error'}${status === undefined ? '' : ` HTTP ${status}`}: ${err.message ?? String(e)}`, status === undefined);
+}
+
+/** S3's answer to a lock header or PutObjectRetention on a bucket created without Object Lock (AWS and RGW: 400 InvalidRequest). */
+export function isMissingLockConfiguration(e: unknown): boolean {
+  const err = (e ?? {}) as SdkLikeError;
+  const code = err.code ?? err.name;
+  return (code === 'InvalidRequest' || code === 'ObjectLockConfigurationNotFoundError') && /ObjectLockConfiguration|object lock/i.test(err.message ?? '');
 }

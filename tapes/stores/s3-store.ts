@@ -7,6 +7,12 @@
 // Failures surface as StoreError with a stable code (s3-errors.ts); requests
 // are retried with backoff first (s3-retry.ts). Configuration and the
 // `s3://` URL are in s3-config.ts; archive-tier helpers in s3-archive.ts.
+//
+// Object Lock (PutOptions.lock, s3-lock.ts): a single PUT carries the lock
+// headers (with Content-MD5, which AWS requires then); a multipart upload is
+// locked afterwards with PutObjectRetention on its new VersionId, because
+// Ceph RGW 16 ignores lock headers on CreateMultipartUpload. Either way the
+// version is read back and the put fails unless the lock took.
 
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -32,11 +38,13 @@ import {
   type ListOptions,
   type ObjectBody,
   type ObjectInfo,
+  type ObjectLock,
   type ObjectPage,
   type ObjectStore,
   type PutOptions,
 } from '../object-store.ts';
 import { probeConditionalWrites, type ConditionalSupport } from './s3-conditional.ts';
+import { bucketLock, contentMd5, ensureLocked, lockParams, settleLock, type BucketLock } from './s3-lock.ts';
 import { createS3Client, parseS3Url, rootPrefix, S3_DEFAULTS, validateS3Options, type S3StoreOptions } from './s3-config.ts';
 import { isAbort, mapS3Error, S3StoreError } from './s3-errors.ts';
 import { backoffDelay, retryPolicy, type RetryPolicy } from './s3-retry.ts';
@@ -104,8 +112,13 @@ export class S3ObjectStore implements ObjectStore {
     return Object.fromEntries(this.#requests);
   }
 
-  /** Fails with VTL_STORE_UNAVAILABLE unless the bucket exists and these credentials reach it. Call at startup: HEAD cannot tell a missing bucket from a missing key. */
-  async check(): Promise<void> {
+  /**
+   * Fails with VTL_STORE_UNAVAILABLE unless the bucket exists and these
+   * credentials reach it, and with `objectLock`, unless the bucket has Object
+   * Lock enabled (s3Code ObjectLockConfigurationNotFoundError). Call at
+   * startup: HEAD cannot tell a missing bucket from a missing key.
+   */
+  async check(options: { readonly objectLock?: boolean } = {}): Promise<void> {
     try {
       await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (e) {
@@ -115,6 +128,16 @@ export class S3ObjectStore implements ObjectStore {
       }
       throw m;
     }
+    if (options.objectLock === true && !(await this.objectLock()).enabled) {
+      throw new S3StoreError(StoreErrorCode.UNAVAILABLE, `s3 bucket ${this.bucket} has no Object Lock enabled (it can only be enabled when the bucket is created, or on AWS on a versioned bucket with PutObjectLockConfiguration)`, {
+        s3Code: 'ObjectLockConfigurationNotFoundError', retryable: false,
+      });
+    }
+  }
+
+  /** The bucket's Object Lock configuration (GetObjectLockConfiguration). */
+  objectLock(): Promise<BucketLock> {
+    return bucketLock(this.#client, this.bucket);
   }
 
   /** Release sockets. */
@@ -127,6 +150,7 @@ export class S3ObjectStore implements ObjectStore {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const params = this.putParams(s3Key, options?.contentType);
+    const lock = options?.lock;
     try {
       const source = Buffer.isBuffer(body) ? undefined : await fileRange(body);
       const createOnly = options?.ifNoneMatch === '*';
@@ -142,16 +166,43 @@ export class S3ObjectStore implements ObjectStore {
         if ((await this.head(key)) !== undefined) throw mapS3Error({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } }, 'PutObject', key, this.bucket);
       }
       const conditional = native ? { IfNoneMatch: '*' } : {};
+      let put: PutResult;
       if (source === undefined || source.length < SMALL_FILE) {
         const bytes = source === undefined ? (body as Buffer) : await readRange(source);
-        const r = await this.#client.send(new PutObjectCommand({ ...params, ...conditional, Body: bytes, ContentLength: bytes.length }), { abortSignal: signal });
-        return { key, size: bytes.length, ...(r.ETag && { etag: r.ETag }) };
+        const locking = lock === undefined ? {} : { ...lockParams(lock), ContentMD5: await contentMd5(bytes) };
+        const r = await this.#client.send(new PutObjectCommand({ ...params, ...conditional, ...locking, Body: bytes, ContentLength: bytes.length }), { abortSignal: signal });
+        put = { key, size: bytes.length, ...(r.ETag && { etag: r.ETag }), versionId: r.VersionId };
+      } else if (!multipart) {
+        const locking = lock === undefined ? {} : { ...lockParams(lock), ContentMD5: await contentMd5(source) };
+        put = await this.#putStream(key, { ...params, ...conditional, ...locking }, source, signal);
+      } else {
+        // No lock headers here: RGW 16 ignores them on CreateMultipartUpload, so every
+        // server gets the same path (PutObjectRetention on the new version below).
+        put = await this.#putMultipart(key, { ...params, ...conditional }, source, signal);
       }
-      if (!multipart) return await this.#putStream(key, { ...params, ...conditional }, source, signal);
-      return await this.#putMultipart(key, { ...params, ...conditional }, source, signal);
+      const { versionId, ...info } = put;
+      if (lock === undefined) return info;
+      const found = await settleLock(this.#client, this.bucket, s3Key, key, versionId, lock);
+      return { ...info, ...(info.etag === undefined && found.etag !== undefined && { etag: found.etag }) };
     } catch (e) {
       if (isAbort(e, signal)) throw e;
-      throw mapS3Error(e, 'put', key, this.bucket);
+      let m = mapS3Error(e, 'put', key, this.bucket);
+      // RGW 16 answers a lock header on a bucket without Object Lock with a bare 400 InvalidRequest.
+      if (lock !== undefined && m instanceof S3StoreError && m.s3Code === 'InvalidRequest' && !(await this.objectLock().catch(() => ({ enabled: true }))).enabled) {
+        m = mapS3Error({ name: 'InvalidRequest', message: 'Bucket is missing ObjectLockConfiguration', $metadata: { httpStatusCode: 400 } }, 'put', key, this.bucket);
+      }
+      // The object a locked create-only put meets is ours from an earlier attempt whose lock
+      // failed, or from before a crash: lock it too (or fail) before reporting EXISTS.
+      if (lock !== undefined && m.code === StoreErrorCode.EXISTS) await this.#ensureLocked(key, s3Key, lock);
+      throw m;
+    }
+  }
+
+  async #ensureLocked(key: string, s3Key: string, lock: ObjectLock): Promise<void> {
+    try {
+      await ensureLocked(this.#client, this.bucket, s3Key, key, lock);
+    } catch (e) {
+      throw mapS3Error(e, 'put (lock existing object)', key, this.bucket);
     }
   }
 
@@ -169,12 +220,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** One streamed PutObject. The SDK does not retry a stream body, so this loop does, reopening the file. */
-  async #putStream(key: string, params: PutObjectCommandInput, src: FileRange, signal?: AbortSignal): Promise<ObjectInfo> {
+  async #putStream(key: string, params: PutObjectCommandInput, src: FileRange, signal?: AbortSignal): Promise<PutResult> {
     for (let attempt = 1; ; attempt++) {
       const stream = createReadStream(src.path, { start: src.offset, end: src.offset + src.length - 1 });
       try {
         const r = await this.#client.send(new PutObjectCommand({ ...params, Body: stream, ContentLength: src.length }), { abortSignal: signal });
-        return { key, size: src.length, ...(r.ETag && { etag: r.ETag }) };
+        return { key, size: src.length, ...(r.ETag && { etag: r.ETag }), versionId: r.VersionId };
       } catch (e) {
         const m = mapS3Error(e, 'PutObject', key, this.bucket);
         // A 412 on a retry can mean our own earlier attempt landed; the uploader compares sizes.
@@ -187,7 +238,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** lib-storage multipart upload; each part (a Buffer) is retried by the SDK, a failed upload is aborted. */
-  async #putMultipart(key: string, params: PutObjectCommandInput, src: FileRange, signal?: AbortSignal): Promise<ObjectInfo> {
+  async #putMultipart(key: string, params: PutObjectCommandInput, src: FileRange, signal?: AbortSignal): Promise<PutResult> {
     const stream = createReadStream(src.path, { start: src.offset, end: src.offset + src.length - 1, highWaterMark: 1 << 20 });
     const abortController = new AbortController();
     const onAbort = (): void => abortController.abort();
@@ -204,7 +255,7 @@ export class S3ObjectStore implements ObjectStore {
       const r = await upload.done();
       // RGW 16 answers CompleteMultipartUpload with an empty <ETag> (Red Hat BZ 2266579): no etag
       // then, rather than a HEAD per segment (head() has it when someone needs it).
-      return { key, size: src.length, ...(r.ETag && { etag: r.ETag }) };
+      return { key, size: src.length, ...(r.ETag && { etag: r.ETag }), versionId: 'VersionId' in r ? r.VersionId : undefined };
     } finally {
       signal?.removeEventListener('abort', onAbort);
       stream.destroy();
@@ -331,6 +382,9 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 }
+
+/** What one upload request returned; the version is what a lock is applied to. */
+type PutResult = ObjectInfo & { readonly versionId: string | undefined };
 
 interface FileRange {
   readonly path: string;
