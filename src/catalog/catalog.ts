@@ -15,6 +15,7 @@ import { CartridgeQueries } from './cartridges.ts';
 import { ElementQueries } from './elements.ts';
 import { CatalogError, CatalogErrorCode } from './errors.ts';
 import { migrate } from './migrations.ts';
+import { ShelfQueries } from './shelf.ts';
 import { type RebuildReport, rebuildFromStore } from './rebuild.ts';
 
 export interface SegmentRow {
@@ -43,6 +44,8 @@ export interface ManifestRow {
 export class Catalog implements ManifestSink, CartridgeDirectory {
   readonly cartridges: CartridgeQueries;
   readonly elements: ElementQueries;
+  /** Cartridges outside every library and where their objects are (src/shelf). */
+  readonly shelf: ShelfQueries;
   readonly #db: Database.Database;
   readonly #insertManifest: Database.Statement<[Record<string, unknown>]>;
   readonly #upsertSegment: Database.Statement<[Record<string, unknown>]>;
@@ -55,6 +58,7 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
     this.#db = db;
     this.cartridges = new CartridgeQueries(db);
     this.elements = new ElementQueries(db);
+    this.shelf = new ShelfQueries(db);
     this.#insertManifest = db.prepare(`INSERT OR IGNORE INTO manifests
       (barcode, version, object_key, committed_at, eod_object_id, used_bytes, segment_count)
       VALUES (@barcode, @version, @key, @at, @eod, @used, @segments)`);

@@ -100,6 +100,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'archive shelf: cartridges outside every library and how their objects are kept',
+    sql: `
+      CREATE TABLE shelf (
+        barcode        TEXT PRIMARY KEY REFERENCES cartridges (barcode) ON DELETE CASCADE,
+        -- archiving: objects moving to the archive; archived: all there; retrieving: restores
+        -- asked or objects coming back; shelved: readable, outside every library.
+        phase          TEXT NOT NULL CHECK (phase IN ('archiving', 'archived', 'retrieving', 'shelved')),
+        -- storage-class: objects in archive_class of the same bucket; vault: a Glacier vault; none: dir store.
+        medium         TEXT NOT NULL CHECK (medium IN ('storage-class', 'vault', 'none')),
+        archive_class  TEXT,
+        -- The cartridge state before it left the library, given back when it returns.
+        previous_state TEXT NOT NULL,
+        library        TEXT,
+        since          TEXT NOT NULL,
+        -- JSON: vault name and archive ids, restore tier.
+        detail         TEXT
+      );
+    `,
+  },
 ];
 
 /** Bring `db` to the newest schema; returns the versions applied. */

@@ -82,6 +82,7 @@ function render(s: RecoverySummary, file: string): string {
     for (const u of l.unplaced) lines.push(`  not placed ${u.barcode}: ${u.reason}`);
     for (const k of l.skippedStates) lines.push(`  skipped state object ${k}`);
   }
+  for (const c of s.shelf) lines.push(`on the shelf: ${c.barcode} (${c.state}, ${c.phase})`);
   for (const f of s.failed) lines.push(`FAILED ${f.barcode}: ${f.reason}`);
   return `${lines.join('\n')}\n`;
 }

@@ -3,10 +3,13 @@
 // archived (GLACIER / DEEP_ARCHIVE) object, and read both states back.
 //
 // Ceph RGW 16: storage classes are only other pools (CopyObject works and HEAD
-// reports the class); objects stay readable and RestoreObject is not
-// implemented, so restore() is only exercised against AWS.
+// and ListObjectsV2 report the class); objects stay readable. RestoreObject
+// answers 501 NotImplemented (for any key, even a missing one): restore()
+// reports it as 'unsupported', which callers treat as "readable already".
+// A CopyObject onto itself that changes nothing is refused with 400
+// InvalidRequest on both AWS and RGW: skip objects already in the class.
 
-import { CopyObjectCommand, HeadObjectCommand, RestoreObjectCommand, type StorageClass, type Tier } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, ListObjectsV2Command, RestoreObjectCommand, type StorageClass, type Tier } from '@aws-sdk/client-s3';
 import { StoreErrorCode } from '../errors.ts';
 import { mapS3Error } from './s3-errors.ts';
 import type { S3ObjectStore } from './s3-store.ts';
@@ -38,6 +41,41 @@ export async function setStorageClass(store: S3ObjectStore, key: string, storage
   }
 }
 
+/**
+ * Classes whose objects cannot be read until restored (S3 answers GET with
+ * 403 InvalidObjectState). GLACIER_IR and the rest are readable at once.
+ */
+export const NEEDS_RESTORE: ReadonlySet<string> = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+export interface ClassedObject {
+  /** Store key (without the store's prefix). */
+  readonly key: string;
+  readonly size: number;
+  /** STANDARD when S3 does not say. */
+  readonly storageClass: string;
+}
+
+/** Every object under `prefix` with its storage class (ListObjectsV2 reports it: no HEAD per object). */
+export async function* listWithClass(store: S3ObjectStore, prefix: string): AsyncGenerator<ClassedObject> {
+  let token: string | undefined;
+  const root = store.prefix;
+  do {
+    let r;
+    try {
+      r = await store.client.send(new ListObjectsV2Command({
+        Bucket: store.bucket, Prefix: root + prefix, ...(token !== undefined && { ContinuationToken: token }),
+      }));
+    } catch (e) {
+      throw mapS3Error(e, 'list (archive)', prefix, store.bucket);
+    }
+    for (const c of r.Contents ?? []) {
+      if (c.Key === undefined) continue;
+      yield { key: c.Key.slice(root.length), size: c.Size ?? 0, storageClass: c.StorageClass ?? 'STANDARD' };
+    }
+    token = r.IsTruncated === true ? r.NextContinuationToken : undefined;
+  } while (token !== undefined);
+}
+
 /** Storage class and restore status; undefined when the key does not exist. */
 export async function archiveStatus(store: S3ObjectStore, key: string): Promise<ArchiveStatus | undefined> {
   try {
@@ -60,12 +98,16 @@ export function parseRestoreHeader(h: string | undefined): ArchiveStatus['restor
   return { ongoing, ...(expires !== undefined && !Number.isNaN(expires.getTime()) && { expires }) };
 }
 
+export type RestoreAnswer = 'started' | 'in-progress' | 'not-archived' | 'unsupported';
+
 /**
  * Ask S3 to make an archived object readable for `days`. Returns 'started',
- * 'in-progress' (409 RestoreAlreadyInProgress) or 'not-archived' (the object
- * is in a class that needs no restore: 403 InvalidObjectState on AWS).
+ * 'in-progress' (409 RestoreAlreadyInProgress), 'not-archived' (the object
+ * is in a class that needs no restore: 403 InvalidObjectState on AWS) or
+ * 'unsupported' (501 NotImplemented: Ceph RGW 16, whose classes are all
+ * readable).
  */
-export async function restore(store: S3ObjectStore, key: string, days: number, tier: Tier = 'Bulk'): Promise<'started' | 'in-progress' | 'not-archived'> {
+export async function restore(store: S3ObjectStore, key: string, days: number, tier: Tier = 'Bulk'): Promise<RestoreAnswer> {
   try {
     await store.client.send(new RestoreObjectCommand({
       Bucket: store.bucket,
@@ -77,6 +119,7 @@ export async function restore(store: S3ObjectStore, key: string, days: number, t
     const name = (e as { name?: string }).name;
     if (name === 'RestoreAlreadyInProgress') return 'in-progress';
     if (name === 'InvalidObjectState') return 'not-archived';
+    if (name === 'NotImplemented' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 501) return 'unsupported';
     throw mapS3Error(e, 'restore', key, store.bucket);
   }
 }

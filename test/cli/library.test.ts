@@ -42,7 +42,7 @@ test('import then export offline: shelf -> mail slot -> shelf', async (t) => {
   t.deepEqual(where, { library: 'lib0', kind: 'import-export', address: 11, index: 1 });
   t.log('Export by barcode finds the mail slot.');
   const exp = await s.json<LibraryExportResult>('library', 'export', '--library', 'lib0', '--slot', 'VLT001L6');
-  t.deepEqual(exp, { library: 'lib0', barcode: 'VLT001L6', address: 11 });
+  t.like(exp, { library: 'lib0', barcode: 'VLT001L6', address: 11, shelf: { phase: 'shelved', medium: 'none', state: 'exported', complete: true } });
   t.is((await s.json<TapeListResult>('tape', 'list')).tapes[0]?.location, null);
   t.is(await s.run('library', 'import', '--library', 'lib0', 'VLT001L6'), 'VLT001L6 is in import/export slot 10 of lib0\n');
 });
@@ -100,7 +100,7 @@ test('online: export raises 28/01 and the catalog has the cartridge on the shelf
   t.teardown(() => gateway.close());
   await attach(changer);
   const exp = await s.json<LibraryExportResult>('library', 'export', '--library', 'lib0', '--slot', '11');
-  t.deepEqual(exp, { library: 'lib0', barcode: 'VLT001L6', address: 11 });
+  t.like(exp, { library: 'lib0', barcode: 'VLT001L6', address: 11, shelf: { phase: 'shelved', medium: 'none' } });
   t.deepEqual(await testUnitReady(changer), IMPORT_EXPORT_ACCESSED);
   await gateway.close();
   t.is((await s.json<TapeListResult>('tape', 'list')).tapes[0]?.location, null);
