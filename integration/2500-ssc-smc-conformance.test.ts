@@ -4,7 +4,9 @@
 // are the standard's (SSC-4 READ/SPACE/LOCATE/WRITE, SMC-3 MOVE MEDIUM/READ ELEMENT STATUS), not
 // whatever the target answers.
 import test from 'ava';
+import path from 'node:path';
 import { guestRun } from './lib/guest.ts';
+import { ROOT, run, WORK } from './lib/util.ts';
 import { type Library, startLibrary } from './guest/vtl.ts';
 
 const SLOTS = 20;
@@ -15,6 +17,7 @@ const cartridges = [
   { prefix: 'S3V', count: 10, media: 'L6', capacity: '8GiB' }, // slots 1..10
   { prefix: 'EW', count: 1, media: 'L6', capacity: '4MiB' }, // slot 11: early warning / overflow
   { prefix: 'WRM', count: 1, media: 'LW', capacity: '64MiB' }, // slot 12: WORM
+  { prefix: 'WP', count: 1, media: 'L6', capacity: '64MiB' }, // slot 13: write-protected by `s3vtl tape protect` before the guest runs
 ];
 
 interface Sense { fmt: number; key: number; asc: number; ascq: number; valid: boolean; info: number; fm: boolean; eom: boolean; ili: boolean }
@@ -57,7 +60,14 @@ let X: Map<string, Line>;
 let out = '';
 test.before(async (t) => {
   lib = await startLibrary('2500-conformance', { slots: SLOTS, mailslots: MAIL, cartridges });
-  const r = await guestRun({ luns: lib.luns, script: lib.script('2500-ssc-smc-conformance.sh'), env: { EWSLOT: '11', WORMSLOT: '12' }, timeoutS: 840 });
+  // The operator sets the write-protect switch through the running server's control socket (tgt has no such switch).
+  const env: Record<string, string> = { EWSLOT: '11', WORMSLOT: '12' };
+  if (lib.kind === 'ours') {
+    const p = await run(process.execPath, ['--import=tsx', 'src/main.ts', 'tape', 'protect', 'WP0001L6', '--config', path.join(WORK, '2500-conformance', 'config.yaml')], { cwd: ROOT });
+    if (p.code !== 0) throw new Error(`s3vtl tape protect: ${p.stderr}${p.stdout}`);
+    env.WPSLOT = '13';
+  }
+  const r = await guestRun({ luns: lib.luns, script: lib.script('2500-ssc-smc-conformance.sh'), env, timeoutS: 840 });
   out = r.stdout;
   t.log(`guest exit ${r.code} in ${r.ms} ms`);
   if (r.code !== 0) t.log(r.stdout.slice(-3000), r.stderr.slice(-2000));
@@ -306,6 +316,17 @@ test.serial('SSC: early warning (NO SENSE, EOM, 00/02, data written) then VOLUME
   expectCase(t, 'ew-rewind-2', { rp: 0, bop: true });
   expectCase(t, 'unload-t0-ew', {});
   expectCase(t, 'move-unload-ew', {});
+});
+
+test.serial('SSC: write-protected cartridge: MODE SENSE WP, WRITE/WRITE FILEMARKS/ERASE refused DATA PROTECT 27/00, READ as usual', (t) => {
+  if (lib.kind !== 'ours') { t.pass('tgt has no write-protect switch to set'); return; }
+  const ms = bytes(get('wp-mode-sense').data);
+  t.is(ms[2]! & 0x80, 0x80, 'mode parameter header: WP set');
+  expectCase(t, 'wp-rewind', { rp: 0, bop: true });
+  for (const n of ['wp-write', 'wp-weof', 'wp-erase']) expectCase(t, n, { key: 0x07, asc: 0x27, ascq: 0x00, rp: 0 });
+  // nothing was written: the empty cartridge reads EOD (BLANK CHECK 00/05), not DATA PROTECT
+  expectCase(t, 'wp-read', { key: 0x08, asc: 0x00, ascq: 0x05, rp: 0 });
+  for (const n of ['move-load-wp', 'unload-t1-wp', 'move-unload-wp']) expectCase(t, n, {});
 });
 
 test.serial('SSC: WORM: append allowed, overwrite refused with DATA PROTECT 30/0C', (t) => {

@@ -129,6 +129,13 @@ const pool = z.strictObject({
     keyId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'use 1-64 characters A-Z a-z 0-9 . _ : -' }),
     key: z.string().min(1),
   }).optional(),
+  /** Archive shelf in a Glacier vault instead of storage classes: exported cartridges' segments go to this vault. */
+  vault: z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: 'use 1-255 letters, digits, _ - or .' }),
+    region: z.string().optional(),
+    /** Default '-': the account of the credentials. */
+    accountId: z.string().regex(/^(-|\d{12})$/, { message: "use '-' or a 12-digit account id" }).optional(),
+  }).optional(),
   /** S3 Object Lock on every segment and manifest of the pool's cartridges (the bucket must have Object Lock enabled). */
   objectLock: z.strictObject({
     mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
@@ -139,7 +146,7 @@ const pool = z.strictObject({
 const seconds = z.number().int().min(1).max(86400);
 
 const tapes = z.strictObject({
-  /** Seal a staging segment (one object) at this size (default 64MiB, minimum 64KiB). */
+  /** Seal a staging segment (one object) at this size (default 64MiB; 256MiB for an s3:// store; minimum 64KiB). */
   segmentSize: size.optional(),
   /** The local upload buffer shared by every drive. */
   staging: z.strictObject({

@@ -4,7 +4,8 @@
 #   X <case> rc=<sg_raw rc> status=<SCSI status> n=<bytes in> sense=[<raw sense hex>] rp=[<READ POSITION short hex>] data=[<hex, when asked>]
 # and the host (2500-ssc-smc-conformance.test.ts) decodes and asserts each case.
 # LUNs: changer, tape0, tape1. Cartridges expected: slot 1 a data cartridge, slot EWSLOT one with a
-# tiny capacity (early warning), slot WORMSLOT a WORM cartridge. Env: EWSLOT, WORMSLOT.
+# tiny capacity (early warning), slot WORMSLOT a WORM cartridge, slot WPSLOT (when set) an empty
+# write-protected one. Env: EWSLOT, WORMSLOT, WPSLOT.
 set -u
 CH=$VTL_CHANGER_SG
 T0=$VTL_TAPE0_SG
@@ -191,5 +192,18 @@ x worm-append "$T1" w 1000 rp - 0a 00 00 03 e8 00
 x worm-read-back "$T1" r 1000 rp - 08 00 00 03 e8 00
 x unload-t1-worm "$T1" n 0 norp - 1b 00 00 00 00 00
 x move-unload-worm "$CH" n 0 norp - a5 00 $(h16 "$MTEA") $(h16 $((FDT + 1))) $(h16 "$(S "$WORMSLOT")") 00 00 00 00
+# ---------- write protect (drive 1): the switch was set before the run (s3vtl tape protect)
+if [ -n "${WPSLOT:-}" ]; then
+	x move-load-wp "$CH" n 0 norp - a5 00 $(h16 "$MTEA") $(h16 "$(S "$WPSLOT")") $(h16 $((FDT + 1))) 00 00 00 00
+	ready t1-wp "$T1"
+	x wp-mode-sense "$T1" r 12 norp data 1a 00 00 00 0c 00
+	x wp-rewind "$T1" n 0 rp - 01 00 00 00 00 00
+	x wp-write "$T1" w 1000 rp - 0a 00 00 03 e8 00
+	x wp-weof "$T1" n 0 rp - 10 00 00 00 01 00
+	x wp-erase "$T1" n 0 rp - 19 01 00 00 00 00
+	x wp-read "$T1" r 1000 rp - 08 00 00 03 e8 00
+	x unload-t1-wp "$T1" n 0 norp - 1b 00 00 00 00 00
+	x move-unload-wp "$CH" n 0 norp - a5 00 $(h16 "$MTEA") $(h16 $((FDT + 1))) $(h16 "$(S "$WPSLOT")") 00 00 00 00
+fi
 x res-final "$CH" r 8192 norp data b8 10 00 00 ff ff 00 00 20 00 00 00
 echo "X end rc=0 status=Good n=0 sense=[] rp=[] data=[]"

@@ -5,18 +5,25 @@
 #                 tapetype  amtapetype on the cartridge tagged TT_TAG (drive 0): compression
 #                           heuristic (60 s of random data, then as much patterned data), then
 #                           fills the cartridge once and again in 100 files (AMTAPETYPE_ARGS,
-#                           default "-f -b 32k"); prints the tapetype on stdout
+#                           default "-f -b 32k"); prints the tapetype on stdout. The drive is
+#                           the named device vtl-drive of config "tapetype", which sets
+#                           device-property "LEOM" "TRUE" (see tapetype_config)
+#                 leom      how writes end at early warning on the cartridge tagged LEOM_TAG
+#                           (small): st's write() results, Amanda's device layer with and
+#                           without the LEOM property
 #                 dump      a small Amanda config "vtl": chg-robot on the changer's sg node with
 #                           tape0, use-slots DUMP_SLOTS, amlabel, amcheck, amdump of ~10 MB,
 #                           amreport, amadmin find, amfetchdump + md5 compare, amtape reset/eject
 #   TT_TAG        volume tag prefix of the amtapetype cartridge (default AMT)
 #   DUMP_TAG      volume tag prefix of the dump cartridges (default DMP)
+#   LEOM_TAG      volume tag prefix of the early-warning probe cartridge (default LEM)
 # Amanda runs as "backup" (group tape). Prints "PASS step (N s)" / "FAIL step ..." lines and
 # "N passed, N failed"; exits non-zero when a step failed.
 set -u
 STEPS=${AMANDA_STEPS:-tapetype,dump}
 TT_TAG=${TT_TAG:-AMT}
 DUMP_TAG=${DUMP_TAG:-DMP}
+LEOM_TAG=${LEOM_TAG:-LEM}
 # Non-root Amanda must use the sg node: SG_IO on /dev/schN needs CAP_SYS_RAWIO.
 CH_SG=${VTL_CHANGER_SG:-/dev/sg0}
 TAPE=${VTL_TAPE0_NST:-/dev/nst0}
@@ -47,7 +54,8 @@ tapetype() { # amtapetype args...
 	[ -n "$slot" ] || { echo "no cartridge tagged $TT_TAG*"; return 1; }
 	mtx -f "$CH_SG" load "$slot" 0 || return 1
 	mt -f "$TAPE" status
-	as_backup amtapetype "$@" "tape:$TAPE" >/tmp/tapetype.out
+	tapetype_config
+	as_backup amtapetype "$@" $TT_CONF $TT_DEVICE >/tmp/tapetype.out
 	rc=$?
 	echo "---- amtapetype stdout"
 	cat /tmp/tapetype.out
@@ -57,6 +65,98 @@ tapetype() { # amtapetype args...
 		echo "---- $log (LEOM/EOM lines)"
 		grep -n -i "leom\|early warning\|no space\|ENOSPC\|EIO\|error" "$log" | tail -n 30
 	fi
+	mt -f "$TAPE" rewind
+	mt -f "$TAPE" offline
+	mtx -f "$CH_SG" unload "$slot" 0
+	return $rc
+}
+
+# Amanda 3.5's tape device treats ENOSPC as early warning (marks LEOM and retries the write once)
+# only when the device property LEOM is TRUE; it defaults to FALSE and amtapetype does not set it,
+# so against any drive a plain `amtapetype tape:/dev/nstN` ends its fill pass with "No space left
+# on device" and prints "LEOM is not supported" (device-src/tape-device.c
+# tape_device_robust_write: `if (retry || !self->leom) return RESULT_NO_SPACE`). The property
+# comes from a named device in a config: amtapetype CONFIG DEVICE applies its device-property
+# lines (configure(0) -> set_properties_from_device_config).
+TT_CONF=tapetype
+TT_DEVICE=vtl-drive
+tapetype_config() {
+	mkdir -p /etc/amanda/$TT_CONF
+	cat >/etc/amanda/$TT_CONF/amanda.conf <<-CONF
+	org "$TT_CONF"
+	mailto ""
+	dumpuser "backup"
+	define device $TT_DEVICE {
+	    tapedev "tape:$TAPE"
+	    device-property "LEOM" "TRUE"
+	}
+	CONF
+	chown -R backup:backup /etc/amanda/$TT_CONF
+}
+
+# leom: how writes end at early warning, on the cartridge tagged LEOM_TAG (small, e.g. 64 MiB):
+#   1. st level, as Amanda's tape device writes (32 KiB write()s): the result of each write from
+#      the first error on; Linux st reports early warning as "ENOSPC ok ENOSPC ok ..." (the
+#      write that crosses it succeeds, the next one gets ENOSPC, the retry is written);
+#   2. Amanda's device layer (Amanda::Device + Xfer::Dest::Device with cancel_at_leom, as
+#      amtapetype's fill pass), once as "tape:/dev/nstN" (LEOM property at its default FALSE:
+#      expected "No space left on device") and once as the named device with LEOM TRUE
+#      (expected "LEOM detected" with a successful device status: amtapetype then reports
+#      LEOM as supported).
+leom() {
+	local slot perldir rc
+	slot=$(slot_of "$LEOM_TAG")
+	[ -n "$slot" ] || { echo "no cartridge tagged $LEOM_TAG*"; return 1; }
+	mtx -f "$CH_SG" load "$slot" 0 || return 1
+	mt -f "$TAPE" rewind
+	perl -e '
+		use strict; use Errno;
+		open(my $fh, "+<", $ARGV[0]) or die "open: $!";
+		my $buf = "\xa5" x 32768; my ($n, @ev) = (0);
+		for (;;) {
+			my $r = syswrite($fh, $buf);
+			if (defined $r && $r == length $buf) { $n++; push @ev, "ok" if @ev; }
+			elsif (defined $r) { push @ev, "short($r)"; }
+			else { push @ev, ($!{ENOSPC} ? "ENOSPC" : "ERR($!)"); print "st: first error after $n writes\n" if @ev == 1; }
+			last if @ev >= 8 || (@ev >= 3 && !grep { $_ eq "ok" } @ev[-3..-1]);
+		}
+		print "st: writes from the first error: @ev\n";
+	' "$TAPE"
+	mt -f "$TAPE" rewind
+	tapetype_config
+	perldir=$(sed -n "s/^use lib .\(.*\).;/\1/p" "$(command -v amtapetype)" | head -n 1)
+	as_backup perl -I"$perldir" -e '
+		use strict; use warnings;
+		use Amanda::Device qw( :constants ); use Amanda::Config qw( :init ); use Amanda::Util qw( :constants );
+		use Amanda::MainLoop; use Amanda::Xfer; use Amanda::Header;
+		Amanda::Util::setup_application("amtapetype", "server", $CONTEXT_CMDLINE, "amtapetype", "amtapetype");
+		config_init($CONFIG_INIT_EXPLICIT_NAME, $ARGV[0]);
+		Amanda::Util::finish_setup($RUNNING_AS_ANY);
+		my $ok = 1;
+		for my $name ("tape:$ARGV[2]", $ARGV[1]) {
+			my $dev = Amanda::Device->new($name);
+			$dev->status == $DEVICE_STATUS_SUCCESS or die "open $name: " . $dev->error_or_status;
+			$dev->configure(0) or die "configure: " . $dev->error_or_status;
+			$dev->start($ACCESS_WRITE, "LEOMPROBE", undef) or die "start: " . $dev->error_or_status;
+			my $hdr = Amanda::Header->new(); $hdr->{type} = $Amanda::Header::F_DUMPFILE;
+			$hdr->{name} = "leom"; $hdr->{disk} = "/probe"; $hdr->{datestamp} = "X"; $hdr->{program} = "AMTAPETYPE";
+			$dev->start_file($hdr) or die "start_file: " . $dev->error_or_status;
+			my $xfer = Amanda::Xfer->new([Amanda::Xfer::Source::Random->new(0, 7), Amanda::Xfer::Dest::Device->new($dev, 1)]);
+			my $err = "";
+			$xfer->start(sub { my (undef, $m) = @_;
+				$err ||= $m->{message} if $m->{type} == $Amanda::Xfer::XMSG_ERROR;
+				Amanda::MainLoop::quit() if $m->{type} == $Amanda::Xfer::XMSG_DONE; });
+			Amanda::MainLoop::run();
+			my $leom = $dev->status == $DEVICE_STATUS_SUCCESS && $err =~ /LEOM detected/;
+			my $prop = $dev->property_get("LEOM") ? "TRUE" : "FALSE";
+			printf "amanda: %s (LEOM property %s): %d blocks, %s: %s\n", $name, $prop, $dev->block,
+				$leom ? "LEOM detected" : "LEOM NOT detected", $dev->status == $DEVICE_STATUS_SUCCESS ? $err : $dev->error_or_status;
+			$ok = 0 if $prop eq "TRUE" && !$leom;
+			$dev->finish();
+		}
+		exit($ok ? 0 : 3);
+	' "$TT_CONF" "$TT_DEVICE" "$TAPE"
+	rc=$?
 	mt -f "$TAPE" rewind
 	mt -f "$TAPE" offline
 	mtx -f "$CH_SG" unload "$slot" 0
@@ -126,6 +226,7 @@ for s in $(echo "$STEPS" | tr ',' ' '); do
 	case $s in
 	tapetype) step amtapetype tapetype ${AMTAPETYPE_ARGS:--f -b 32k} ;;
 	tapetype-c) step amtapetype-c tapetype -c -f ;;
+	leom) step leom leom ;;
 	dump)
 		setup_dump
 		step amtape-show as_backup amtape $CONF show

@@ -6,7 +6,7 @@ import type { ScsiCommand } from '../command.ts';
 import { ScsiError, Sense, invalidCdbField, type SenseCode, type SenseDetail } from '../sense.ts';
 import { MediumIntegrityError, type ReadOutcome } from './medium.ts';
 import type { Loaded, TapeDrive } from './tape-drive.ts';
-import { TapeAlertFlag } from './tape-sense.ts';
+import { TapeAlertFlag, TapeSense } from './tape-sense.ts';
 
 /**
  * tapes/ cannot import scsi/, so its cartridge throws its own class of the same
@@ -16,11 +16,28 @@ function isMediumIntegrityError(err: unknown): err is MediumIntegrityError {
   return err instanceof MediumIntegrityError || (err instanceof Error && err.name === 'MediumIntegrityError' && typeof (err as { objectId?: unknown }).objectId === 'number');
 }
 
+/**
+ * A block encrypted under a key the gateway lacks (tapes/ throws its
+ * CartridgeKeyError with this code): the medium is fine, the data is
+ * protected, so DATA PROTECT 74/01 (74/03 when the key id has other bytes).
+ */
+function keyUnavailable(err: unknown): { keyId: string; mismatch: boolean } | undefined {
+  if (!(err instanceof Error) || (err as { code?: unknown }).code !== 'VTL_CARTRIDGE_KEY_UNAVAILABLE') return undefined;
+  const e = err as { keyId?: unknown; reason?: unknown };
+  return { keyId: String(e.keyId), mismatch: e.reason === 'mismatch' };
+}
+
 /** Read one object, turning a CRC failure into MEDIUM ERROR 11/00 with the residue in INFORMATION. */
 async function readObject(d: TapeDrive, l: Loaded, residue: number): Promise<ReadOutcome> {
   try {
     return await l.medium.read();
   } catch (err) {
+    const key = keyUnavailable(err);
+    if (key !== undefined) {
+      d.counters.readErrors++;
+      d.log.warn('tape read: block encrypted under a key this gateway does not have', { serial: d.serial, keyId: key.keyId, error: (err as Error).message });
+      throw new ScsiError(key.mismatch ? TapeSense.incorrectDataEncryptionKey : TapeSense.unableToDecrypt, { info: residue });
+    }
     if (!isMediumIntegrityError(err)) throw err;
     d.counters.readErrors++;
     d.tapeAlerts.add(TapeAlertFlag.media);
@@ -69,7 +86,7 @@ async function readFixed(d: TapeDrive, cmd: ScsiCommand, l: Loaded, blocks: numb
   const size = d.blockLength;
   // Collected block by block: memory follows what the tape holds, not what the CDB asks for.
   const got: Buffer[] = [];
-  const partial = (): Buffer => Buffer.concat(got);
+  const partial = (): Buffer => (got.length === 1 ? got[0]! : Buffer.concat(got));
   for (let i = 0; i < blocks; i++) {
     const fail = (sense: SenseCode, detail: SenseDetail): never => {
       d.countRead(i * size);
@@ -89,7 +106,8 @@ async function readFixed(d: TapeDrive, cmd: ScsiCommand, l: Loaded, blocks: numb
     if (o.data.length !== size) fail(Sense.noAdditionalSense, { ili: true, info: blocks - i });
     got.push(o.data);
   }
-  const out = Buffer.concat(got);
+  // One block (the usual fixed-mode READ of one record) goes out as read: no copy.
+  const out = got.length === 1 ? got[0]! : Buffer.concat(got);
   d.countRead(out.length);
   return out;
 }
@@ -99,9 +117,13 @@ async function readFixed(d: TapeDrive, cmd: ScsiCommand, l: Loaded, blocks: numb
  *   byte 1  bit 0  FIXED
  *   byte 2-4       TRANSFER LENGTH
  * Past early warning the data is written and the command ends NO SENSE, EOM,
- * 00/02 (SSC-4 4.2.5: Linux st turns it into ENOSPC once, which Amanda calls
- * LEOM). A write that does not fit before the end of the partition is
- * refused: VOLUME OVERFLOW, EOM, 00/02, INFORMATION = what was not written.
+ * 00/02, VALID, INFORMATION 0 (nothing left unwritten; SSC-4 4.2.5). Linux st
+ * returns that write's full count, fails the next write() with ENOSPC without
+ * sending it, and sends the one after: "ENOSPC ok ENOSPC ok ..." from there
+ * on. Amanda 3.5 calls that LEOM only with device-property "LEOM" "TRUE"
+ * (without it an ENOSPC is the end of the tape, whatever the drive does).
+ * A write that does not fit before the end of the partition is refused:
+ * VOLUME OVERFLOW, EOM, 00/02, INFORMATION = what was not written.
  */
 export async function write6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Promise<void> {
   const fixed = cdb.bit(1, 0);
@@ -123,7 +145,7 @@ export async function write6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Pr
   const used = await usedBeforeWriting(d, l);
   const fit = used + total <= capacity ? blocks : fixed ? Math.max(0, Math.floor((capacity - used) / blockLength)) : 0;
   if (fit > 0) {
-    await writeBlocks(d, l, data.subarray(0, fit * blockLength), blockLength);
+    await writeBlocks(d, l, data.subarray(0, fit * blockLength), blockLength, fixed ? blocks : length);
     d.countWritten(fit * blockLength);
   }
   if (fit < blocks) {
@@ -148,7 +170,14 @@ async function usedBeforeWriting(d: TapeDrive, l: Loaded): Promise<number> {
   return l.medium.usedBytes();
 }
 
-async function writeBlocks(d: TapeDrive, l: Loaded, data: Buffer, blockLength: number): Promise<void> {
+/**
+ * A write the medium refused (a store outage that outlasted the staging
+ * wait, a staging I/O error) is MEDIUM ERROR, WRITE ERROR 03/0C/00 with
+ * INFORMATION = the residue: the medium appends nothing of a write it
+ * refuses before appending, so the whole request (blocks when FIXED, else
+ * bytes) was not written and the position did not move.
+ */
+async function writeBlocks(d: TapeDrive, l: Loaded, data: Buffer, blockLength: number, residue: number): Promise<void> {
   try {
     await l.medium.write(data, blockLength);
     d.markDirty();
@@ -157,7 +186,7 @@ async function writeBlocks(d: TapeDrive, l: Loaded, data: Buffer, blockLength: n
     d.counters.writeErrors++;
     d.tapeAlerts.add(TapeAlertFlag.writeFailure);
     d.log.error('tape write failed', { serial: d.serial, barcode: l.barcode, err: err instanceof Error ? err.message : String(err) });
-    throw new ScsiError(Sense.writeError);
+    throw new ScsiError(Sense.writeError, { info: residue });
   }
 }
 

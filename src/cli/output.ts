@@ -27,7 +27,7 @@ export function cliConfig(opts: CommonOptions): Config {
 }
 
 /** Commands that change elements, hence the library state object in the store. */
-const MUTATING: ReadonlySet<CommandName> = new Set(['tape.create', 'library.import', 'library.export']);
+const MUTATING: ReadonlySet<CommandName> = new Set(['tape.create', 'library.import', 'library.export', 'tape.archive', 'tape.retrieve', 'tape.protect']);
 
 /**
  * Run a command on the running server when its control socket answers,

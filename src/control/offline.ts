@@ -4,11 +4,14 @@
 // placement never touch a drive). A command that changes elements opens the
 // store too, so each change is published to the library's state object as
 // serve would publish it (src/catalog/library-snapshot.ts).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { Catalog } from '../catalog/catalog.ts';
 import type { Config } from '../config.ts';
 import { VtlError } from '../errors.ts';
+import { Shelf } from '../shelf/shelf.ts';
+import { vaultsFor } from '../shelf/vault.ts';
 import { libraryGeometry, libraryPublishing } from '../wiring/library.ts';
 import { CatalogLibraryState } from '../wiring/library-state.ts';
 import { librarySerials } from '../wiring/serial.ts';
@@ -26,6 +29,19 @@ const offlineBay = (serial: string): DriveBay => ({
   insert: () => Promise.reject(new VtlError('VTL_OFFLINE', 'drives do not load cartridges without a running server')),
   remove: () => Promise.reject(new VtlError('VTL_OFFLINE', 'drives do not unload cartridges without a running server')),
 });
+
+/** A cartridge's staging directory exists only while data in it is not yet in the store (a clean close removes it). */
+function stagedData(data: string, barcode: string): { code: 'VTL_SHELF_STAGED'; message: string } | undefined {
+  const dir = join(data, 'staging', barcode);
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (files.length === 0) return undefined;
+  return { code: 'VTL_SHELF_STAGED', message: `${dir} holds data of ${barcode} that is not in the store yet: start s3vtl serve (it uploads it), then run s3vtl library export ${barcode} again` };
+}
 
 /** Quiet: the offline changer logs nothing the operator needs (its unit attentions reach no one). */
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -65,10 +81,16 @@ export async function openOffline(config: Config, o: { publish: boolean; onPubli
         state,
         log: quiet,
       });
-      libraries.push({ iqn: t.iqn, config: cfg, changer });
+      libraries.push({ iqn: t.iqn, config: cfg, changer, publish: () => state.publish() });
     }
     return {
-      ops: new Operations(catalog, libraries),
+      ops: new Operations(
+        catalog, libraries,
+        opened === undefined ? undefined : new Shelf({
+          catalog, store: opened.store, pools: config.pools, vault: vaultsFor(config.pools, opened.store), busy: (b) => stagedData(config.data, b),
+        }),
+        opened === undefined ? undefined : (row) => writeCartridgeFacts(opened.store, row),
+      ),
       close: async () => {
         catalog.close();
         await opened?.close();

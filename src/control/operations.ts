@@ -10,13 +10,15 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { CartridgeRow } from '../catalog/cartridges.ts';
 import { cartridgeBatchSchema, type LibraryConfig } from '../config.ts';
 import { UsageError, VtlError } from '../errors.ts';
+import type { Shelf } from '../shelf/shelf.ts';
 import { batchBarcodes, createCartridges } from '../wiring/provision.ts';
 import { ElementType, type Element } from '../../scsi/smc/elements.ts';
 import type { MediaChanger } from '../../scsi/smc/media-changer.ts';
 import {
-  LibraryExportArgs, LibraryImportArgs, LibraryStatusArgs, TapeCreateArgs, TapeListArgs,
+  LibraryExportArgs, LibraryImportArgs, LibraryStatusArgs, TapeArchiveArgs, TapeCreateArgs, TapeListArgs, TapeProtectArgs, TapeRetrieveArgs,
   type CommandName, type ElementKind, type LibraryExportResult, type LibraryImportResult, type LibraryStatus,
-  type LibraryStatusResult, type Location, type SlotStatus, type TapeCreateResult, type TapeInfo, type TapeListResult,
+  type LibraryStatusResult, type Location, type ShelfStatus, type SlotStatus, type TapeCreateResult, type TapeInfo, type TapeListResult,
+  type TapeProtectResult, type TapeRetrieveResult,
 } from './protocol.ts';
 
 /** One configured library and the changer that holds its element state. */
@@ -24,7 +26,12 @@ export interface LibraryHandle {
   readonly iqn: string;
   readonly config: LibraryConfig;
   readonly changer: MediaChanger;
+  /** Write the library's state object if it changed (after a fact of one of its cartridges changed); never throws. */
+  readonly publish?: () => Promise<boolean>;
 }
+
+/** Writes a cartridge's operator-changed facts to the object store (src/catalog/cartridge-facts.ts). */
+export type FactsPublisher = (row: CartridgeRow) => Promise<unknown>;
 
 const KIND: Record<1 | 2 | 3 | 4, ElementKind | undefined> = { 1: undefined, 2: 'storage', 3: 'import-export', 4: 'data-transfer' };
 
@@ -52,10 +59,18 @@ function describe(e: Element): string {
 export class Operations {
   readonly #catalog: Catalog;
   readonly #libraries: readonly LibraryHandle[];
+  readonly #shelf: Shelf | undefined;
+  readonly #publishFacts: FactsPublisher | undefined;
 
-  constructor(catalog: Catalog, libraries: readonly LibraryHandle[]) {
+  /**
+   * `shelf`: where exported cartridges go (src/shelf); without it export only empties the slot.
+   * `publishFacts`: where a changed write-protect switch is published (without it, only the catalog and the library state object).
+   */
+  constructor(catalog: Catalog, libraries: readonly LibraryHandle[], shelf?: Shelf, publishFacts?: FactsPublisher) {
     this.#catalog = catalog;
     this.#libraries = libraries;
+    this.#shelf = shelf;
+    this.#publishFacts = publishFacts;
   }
 
   /** The control server's table: command name -> handler over unvalidated arguments. */
@@ -63,9 +78,12 @@ export class Operations {
     return {
       'tape.create': (a) => this.tapeCreate(TapeCreateArgs.parse(a)),
       'tape.list': async (a) => this.tapeList(TapeListArgs.parse(a)),
+      'tape.protect': (a) => this.tapeProtect(TapeProtectArgs.parse(a)),
       'library.status': async (a) => this.libraryStatus(LibraryStatusArgs.parse(a)),
       'library.import': (a) => this.libraryImport(LibraryImportArgs.parse(a)),
       'library.export': (a) => this.libraryExport(LibraryExportArgs.parse(a)),
+      'tape.archive': (a) => this.tapeArchive(TapeArchiveArgs.parse(a)),
+      'tape.retrieve': (a) => this.tapeRetrieve(TapeRetrieveArgs.parse(a)),
     };
   }
 
@@ -149,6 +167,51 @@ export class Operations {
     return { tapes: a.library === undefined ? tapes : tapes.filter((t) => t.location?.library === a.library) };
   }
 
+  // ---- tape protect / unprotect -----------------------------------------------------
+
+  /**
+   * The write-protect switch (a cartridge's tab). A cartridge in a drive is
+   * refused, as a tab cannot be moved inside a drive: the drive reads the
+   * switch when it loads the cartridge (MODE SENSE WP, DATA PROTECT 27/00 on
+   * writes), so the new position holds from the next load. All or nothing:
+   * every barcode is checked before any switch moves. The change is published
+   * to the object store (the cartridge's facts object, and the state object
+   * of the library that holds it) so `s3vtl recover` keeps it.
+   */
+  async tapeProtect(input: TapeProtectArgs): Promise<TapeProtectResult> {
+    const a = TapeProtectArgs.parse(input);
+    const verb = a.protect ? 'protect' : 'unprotect';
+    if (a.barcodes.length === 0) throw new UsageError(`name the cartridges: s3vtl tape ${verb} BARCODE... (s3vtl tape list shows them)`);
+    const dup = a.barcodes.find((b, i) => a.barcodes.indexOf(b) !== i);
+    if (dup !== undefined) throw new UsageError(`barcode ${dup} is given twice`);
+    for (const b of a.barcodes) {
+      if (this.#catalog.cartridges.get(b) === undefined) throw new UsageError(`no cartridge ${b} in the catalog (s3vtl tape list shows them)`);
+      const at = this.#locate(b);
+      if (at?.element.type === ElementType.DATA_TRANSFER) {
+        throw new UsageError(`${b} is loaded in ${at.lib.config.name} ${describe(at.element)}: its write-protect switch cannot be moved inside a drive; unload it first (mtx unload), then run s3vtl tape ${verb} ${b} again`);
+      }
+    }
+    const changed = a.barcodes.filter((b) => this.#catalog.cartridges.require(b).writeProtected !== a.protect);
+    this.#catalog.transaction(() => changed.forEach((b) => this.#catalog.cartridges.setWriteProtected(b, a.protect)));
+    // Every named cartridge, not only the changed ones: repeating a command whose publishing failed publishes it.
+    const failed: string[] = [];
+    for (const b of a.barcodes) {
+      try {
+        await this.#publishFacts?.(this.#catalog.cartridges.require(b));
+      } catch (e) {
+        failed.push(`${b} (${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
+    const libs = new Set(changed.map((b) => this.#locate(b)?.lib).filter((l): l is LibraryHandle => l !== undefined));
+    for (const lib of libs) await lib.publish?.();
+    return {
+      tapes: a.barcodes.map((b) => this.#info(this.#catalog.cartridges.require(b))),
+      changed,
+      warning: failed.length === 0 ? null
+        : `the switch moved but was not written to the object store for ${failed.join(', ')}; run the command again to publish it (recover would not see it)`,
+    };
+  }
+
   #info(r: CartridgeRow): TapeInfo {
     const at = this.#locate(r.barcode);
     const kind = at === undefined ? undefined : KIND[at.element.type];
@@ -219,16 +282,20 @@ export class Operations {
     } else if (mail.every((m) => m.barcode !== undefined)) {
       throw new UsageError(`every import/export slot of ${name} (${range(mail)}) is full; export one first (s3vtl library export --library ${name} --slot ${mail[0]!.address})`);
     }
+    this.#shelf?.checkImportable(a.barcode);
     const address = await lib.changer.importCartridge(a.barcode, a.slot);
+    await this.#shelf?.returned(a.barcode);
     return { library: name, barcode: a.barcode, address };
   }
 
   async libraryExport(input: LibraryExportArgs): Promise<LibraryExportResult> {
     const a = LibraryExportArgs.parse(input);
-    const lib = this.#library(a.library);
+    const lib = this.#libraryFor(a.library);
     const name = lib.config.name;
     const mail = lib.changer.elements.ofType(ElementType.IMPORT_EXPORT);
     const slot = typeof a.slot === 'string' && /^(\d+|0x[0-9a-f]+)$/i.test(a.slot) ? Number(a.slot) : a.slot;
+    const resumed = typeof slot === 'string' ? await this.#resumeArchive(slot) : undefined;
+    if (resumed !== undefined) return resumed;
     let e: Element | undefined;
     if (typeof slot === 'number') {
       e = mail.find((m) => m.address === slot);
@@ -248,6 +315,72 @@ export class Operations {
     }
     const address = e.address;
     const barcode = await lib.changer.exportCartridge(address);
-    return { library: name, barcode, address };
+    if (this.#shelf === undefined) return { library: name, barcode, address };
+    const shelved = await this.#shelf.shelve(barcode, name);
+    try {
+      return { library: name, barcode, address, shelf: await this.#shelf.archiveStep(barcode) };
+    } catch (e) {
+      // Not yet uploaded: the slot is empty all the same, and the archive follows (tape.archive).
+      const code = (e as { code?: unknown }).code;
+      if (code === 'VTL_SHELF_BUSY' || code === 'VTL_SHELF_STAGED') return { library: name, barcode, address, shelf: shelved };
+      throw e;
+    }
+  }
+
+  /** `library export BARCODE` of a cartridge already on the shelf whose archive did not finish: go on with it. */
+  async #resumeArchive(barcode: string): Promise<LibraryExportResult | undefined> {
+    const row = this.#shelf?.row(barcode);
+    if (row === undefined || this.#locate(barcode) !== undefined) return undefined;
+    if (row.phase !== 'archiving') {
+      throw new UsageError(`${barcode} is on the shelf already (${row.phase === 'archived' ? `archived${row.archiveClass === null ? '' : ` in ${row.archiveClass}`}` : row.phase}); bring it back with s3vtl tape retrieve ${barcode}`);
+    }
+    return { library: row.library ?? '', barcode, address: null, shelf: await this.#shelf!.archiveStep(barcode) };
+  }
+
+  // ---- archive shelf ----------------------------------------------------------------
+
+  /** One bounded step of an export's archive (the CLI repeats it until complete). */
+  async tapeArchive(input: TapeArchiveArgs): Promise<ShelfStatus> {
+    const a = TapeArchiveArgs.parse(input);
+    return this.#needShelf().archiveStep(a.barcode);
+  }
+
+  /**
+   * One bounded step of a retrieve: restores, copies back, and once readable
+   * the cartridge goes into a free import/export slot as `library import`
+   * puts it there (UNIT ATTENTION 28/01).
+   */
+  async tapeRetrieve(input: TapeRetrieveArgs): Promise<TapeRetrieveResult> {
+    const a = TapeRetrieveArgs.parse(input);
+    const shelf = this.#needShelf();
+    if (this.#catalog.cartridges.get(a.barcode) === undefined) throw new UsageError(`no cartridge ${a.barcode} in the catalog`);
+    const at = this.#locate(a.barcode);
+    if (at !== undefined) throw new UsageError(`${a.barcode} is in ${at.lib.config.name} ${describe(at.element)}: it is not on the shelf, nothing to retrieve`);
+    const row = shelf.row(a.barcode);
+    const status = row === undefined ? shelf.status(a.barcode) : await shelf.retrieveStep(a.barcode, { tier: a.tier, days: a.days });
+    if (!status.complete) return { ...status, location: null, message: null };
+    const lib = this.#libraryFor(a.library ?? row?.library ?? undefined);
+    const name = lib.config.name;
+    const mail = lib.changer.elements.ofType(ElementType.IMPORT_EXPORT);
+    const free = a.slot === undefined ? mail.find((m) => m.barcode === undefined) : mail.find((m) => m.address === a.slot && m.barcode === undefined);
+    if (free === undefined) {
+      const why = mail.length === 0 ? `${name} has no import/export slots`
+        : a.slot === undefined ? `every import/export slot of ${name} (${range(mail)}) is full` : `import/export slot ${a.slot} of ${name} is not an empty import/export slot`;
+      return {
+        ...status, location: null,
+        message: `${a.barcode} is readable again but stays on the shelf: ${why}. Empty one (s3vtl library export --library ${name} --slot ADDR), then run s3vtl tape retrieve ${a.barcode} again`,
+      };
+    }
+    const placed = await this.libraryImport({ library: name, barcode: a.barcode, slot: free.address });
+    return {
+      ...shelf.status(a.barcode), restored: status.restored, restoredBytes: status.restoredBytes, copied: status.copied,
+      copiedBytes: status.copiedBytes, objects: status.objects, bytes: status.bytes, complete: true,
+      location: { library: name, kind: 'import-export', address: placed.address, index: free.index }, message: null,
+    };
+  }
+
+  #needShelf(): Shelf {
+    if (this.#shelf === undefined) throw new UsageError('this gateway has no archive shelf (no object store is open)');
+    return this.#shelf;
   }
 }

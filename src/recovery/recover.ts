@@ -5,10 +5,15 @@
 //      geometry, which cartridge is in which element and where it came from,
 //      and the cartridge facts manifests do not carry (current pool, state,
 //      write protection; cartridges never loaded, which have no manifest yet).
+//   3. every cartridge outside every library from its newest shelf record
+//      (tapes/<BARCODE>/shelf/): exported or archived, how its objects are
+//      kept (storage class or vault archive ids) and the state to give back.
 // Placement uses the configured geometry when the config names the library
 // (so `serve` with that config sees exactly these elements), else the
-// geometry the state object records.
+// geometry the state object records. A cartridge a library state places is in
+// that library whatever an older shelf record says.
 
+import { applyCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { CartridgeState } from '../catalog/cartridges.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { LibraryKeys, listLibraries, readLatestSnapshot, type LibrarySnapshot } from '../catalog/library-snapshot.ts';
@@ -18,6 +23,8 @@ import { changerProfiles } from '../../scsi/profiles/index.ts';
 import { addressOf } from '../../scsi/smc/elements.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
 import { elementsOf, type Geometry } from '../wiring/library-state.ts';
+import { readShelfRecord } from '../shelf/records.ts';
+import { TapeKeys } from '../../tapes/keys.ts';
 
 export interface RecoveredLibrary {
   readonly name: string;
@@ -42,6 +49,8 @@ export interface RecoverySummary {
   readonly bytes: number;
   readonly failed: { barcode: string; reason: string }[];
   readonly libraries: RecoveredLibrary[];
+  /** Cartridges brought back onto the shelf from their shelf records. */
+  readonly shelf: { barcode: string; phase: string; state: string; medium: string }[];
 }
 
 const STATES = new Set<string>(Object.values(CartridgeState));
@@ -100,15 +109,58 @@ export async function recoverCatalog(catalog: Catalog, store: ObjectStore, libra
       }
     });
   }
+  const failed = [...rebuilt.failed];
+  const shelf = await recoverShelf(catalog, store, failed);
+  // The write-protect switch from each cartridge's newest facts object (src/catalog/cartridge-facts.ts): every
+  // protect/unprotect writes one, so it wins over library state objects and shelf records.
+  const facts = await applyCartridgeFacts(catalog, store, [...catalog.cartridges.list().map((c) => c.barcode), ...failed.map((f) => f.barcode)]);
+  for (const b of facts.recreated) {
+    const i = failed.findIndex((f) => f.barcode === b);
+    if (i >= 0) failed.splice(i, 1);
+    fromStateOnly.push(b);
+  }
   const all = catalog.cartridges.list();
   return {
     cartridges: all.length,
     fromManifests: rebuilt.cartridges.length,
     fromStateOnly,
     bytes: all.reduce((s, r) => s + r.bytesWritten, 0),
-    failed: rebuilt.failed,
+    failed,
     libraries: out,
+    shelf,
   };
+}
+
+/**
+ * Cartridges outside every element: their newest shelf record (if any) puts
+ * them back on the shelf as exported or archived. A cartridge whose only
+ * objects are shelf records (exported before it was ever written) comes back
+ * from the record's facts; `failed` loses its "no manifest" entry.
+ */
+async function recoverShelf(catalog: Catalog, store: ObjectStore, failed: { barcode: string; reason: string }[]): Promise<RecoverySummary['shelf']> {
+  const keys = new TapeKeys('');
+  const out: RecoverySummary['shelf'] = [];
+  const candidates = [...catalog.cartridges.list().map((c) => c.barcode), ...failed.map((f) => f.barcode)];
+  for (const barcode of candidates) {
+    if (catalog.elements.whereIs(barcode) !== undefined) continue;
+    const r = await readShelfRecord(store, keys, barcode);
+    if (r === undefined || r.phase === 'returned') continue;
+    catalog.transaction(() => {
+      if (catalog.cartridges.get(barcode) === undefined) {
+        catalog.cartridges.restore({ barcode, mediaType: r.cartridge.mediaType, pool: r.cartridge.pool, capacityBytes: r.cartridge.capacityBytes, worm: r.cartridge.worm, createdAt: r.cartridge.createdAt });
+      }
+      const state = STATES.has(r.state) ? r.state : CartridgeState.ARCHIVED;
+      catalog.cartridges.restoreFacts({ barcode, pool: r.cartridge.pool, state, writeProtected: r.cartridge.writeProtected, retainUntil: r.cartridge.retainUntil, createdAt: r.cartridge.createdAt });
+      catalog.shelf.put({
+        barcode, phase: r.phase as Exclude<typeof r.phase, 'returned'>, medium: r.medium, archiveClass: r.archiveClass,
+        previousState: STATES.has(r.previousState) ? r.previousState : CartridgeState.IN_USE, library: r.library, since: r.createdAt, detail: r.detail,
+      });
+    });
+    const i = failed.findIndex((f) => f.barcode === barcode && f.reason === 'objects but no manifest');
+    if (i >= 0) failed.splice(i, 1);
+    out.push({ barcode, phase: r.phase, state: r.state, medium: r.medium });
+  }
+  return out;
 }
 
 function geometryFor(cfg: LibraryConfig | undefined, s: LibrarySnapshot | undefined): Geometry | undefined {

@@ -10,13 +10,18 @@ import { SparseFileBackend } from '../cdp/sparse-file-backend.ts';
 import type { Config, DiskConfig, TargetConfig } from '../config.ts';
 import { IscsiServer, type TargetDefinition } from '../iscsi/server.ts';
 import type { Logger } from '../log.ts';
+import { S3_DEFAULTS } from '../../tapes/stores/s3-config.ts';
 import { buildLibrary, type BuiltLibrary } from './library.ts';
-import { openStore, type OpenedStore } from './store.ts';
+import { cartridgeLock, openStore, type OpenedStore } from './store.ts';
 import { serialFor } from './serial.ts';
+import { poolCodecs } from './keys.ts';
 
 import { ControlServer } from '../control/server.ts';
 import { Operations, type LibraryHandle } from '../control/operations.ts';
+import { writeCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { controlSocketPath } from '../control/protocol.ts';
+import { Shelf } from '../shelf/shelf.ts';
+import { vaultsFor } from '../shelf/vault.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
@@ -53,16 +58,28 @@ interface TapeSide {
 }
 
 async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
-  const opened = await openStore(config.store);
+  // Keys load before anything opens: a missing or malformed key stops the start with its config key.
+  const codecFor = poolCodecs(config);
+  const opened = await openStore(config.store, { pools: config.pools });
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
+  // An S3 store takes bigger segments (fewer requests per GiB) unless the config sets one.
+  const segmentBytes = config.tapes.segmentSize ?? (config.store.startsWith('s3://') ? S3_DEFAULTS.segmentSize : undefined);
   const pool = new CartridgePool({
     store: opened.store,
     prefix: '',
     stagingDir: join(config.data, 'staging'),
     directory: catalog,
     sink: catalog,
-    ...(config.tapes.segmentSize !== undefined && { segments: { segmentBytes: config.tapes.segmentSize } }),
+    segments: {
+      ...(segmentBytes !== undefined && { segmentBytes }),
+      syncToStore: config.tapes.syncTo === 'store',
+    },
+    staging: { limitBytes: config.tapes.staging.limit, waitMs: config.tapes.staging.waitSeconds * 1000 },
+    upload: { concurrency: config.tapes.uploadConcurrency },
+    log: log.child({ layer: 'tapes' }),
     onError: (e, barcode) => log.error('cartridge background error', { barcode, error: String(e) }),
+    codecFor,
+    lockPolicy: (spec) => cartridgeLock(config.pools, spec),
   });
   return { opened, catalog, pool };
 }
@@ -81,7 +98,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     if (t.library && tapes) {
       const lib = await buildLibrary(t.iqn, t.library, { catalog: tapes.catalog, pool: tapes.pool, store: tapes.opened.store, log });
       libraries.set(t.library.name, lib);
-      handles.push({ iqn: t.iqn, config: t.library, changer: lib.changer });
+      handles.push({ iqn: t.iqn, config: t.library, changer: lib.changer, publish: () => lib.state.publish() });
       for (const [lun, lu] of lib.luns) {
         luns.set(lun, lu);
         units.push(lu);
@@ -108,7 +125,12 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
   const control = tapes === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: new Operations(tapes.catalog, handles).handlers(),
+    handlers: new Operations(tapes.catalog, handles, new Shelf({
+      catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
+        ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
+        : undefined),
+      vault: vaultsFor(config.pools, tapes.opened.store),
+    }), (row) => writeCartridgeFacts(tapes.opened.store, row)).handlers(),
     log: log.child({ layer: 'control' }),
   });
   return {
