@@ -3,7 +3,9 @@
 // repeated --reps times; prints medians side by side, ours/tgt ratios, µs per 8 KiB command,
 // and each target's peak RSS (VmHWM). tape: tgt's drive LUN (tgt-ref.sh, tape loaded) beside drive 0
 // of an s3vtl library with one 4 GiB cartridge that loadDrive() moves in with MOVE MEDIUM first.
+// s3: see bench/s3.ts (tape writes to the S3 store on an RGW beside that RGW's PUT ceiling).
 //   node --import=tsx bench/run.ts disk|tape [--reps 3] [--size 1G] [--only tgt|ours]
+//   node --import=tsx bench/run.ts s3 [--reps 1] [--size 1G] [--segment SIZE] [--query k=v&...] [--no-verify]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,10 +17,21 @@ import { freePort, run, SHARED, workDir } from '../integration/lib/util.ts';
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
-  options: { reps: { type: 'string', default: '3' }, size: { type: 'string', default: '1G' }, only: { type: 'string' } },
+  options: {
+    reps: { type: 'string' }, size: { type: 'string', default: '1G' }, only: { type: 'string' },
+    // s3 mode: segment size override, extra s3:// query options, uploads in flight, read-back check
+    segment: { type: 'string' }, query: { type: 'string' }, concurrency: { type: 'string', default: '4' }, 'no-verify': { type: 'boolean', default: false },
+  },
 });
 const kind = positionals[0];
-if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape [--reps N] [--size 1G] [--only tgt|ours]');
+if (kind === 's3') {
+  const { benchS3 } = await import('./s3.ts');
+  await benchS3({ size: o.size!, reps: Number(o.reps ?? '1'), verify: !o['no-verify'], concurrency: Number(o.concurrency),
+    ...(o.segment !== undefined && { segment: o.segment }), ...(o.query !== undefined && { query: o.query }) });
+  process.exit(0);
+}
+if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3 [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
+o.reps ??= '3';
 const SMALL = '64M'; // size of the 8 KiB-block runs
 
 // case name -> bench arguments (the URL is added per side)

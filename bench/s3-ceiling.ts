@@ -1,5 +1,6 @@
 // The raw S3 PUT ceiling of an endpoint, measured with the store's own client
 // settings, so the tape bench can print tape-write-to-S3 MB/s beside it.
+// `npm run bench -- s3` runs it with the segment size, count and concurrency its tape write used.
 // Prints one JSON line (MB/s = 1e6 B/s; requests per GiB = HTTP attempts per 2^30 bytes):
 //   multipart: N objects of --size MiB through lib-storage Upload, the store's part size and queue size
 //   single:    N single PutObject of --single MiB (Buffer bodies)
@@ -7,7 +8,7 @@
 // `concurrency` objects are in flight at once (the uploader's default, 4).
 //
 //   eval "$(bash ../shared/s3/start-rgw /tmp/rgw 7480)"
-//   node --import=tsx bench/s3-ceiling.ts [--store s3://BUCKET/PREFIX] [--objects 8] [--size 64] [--single 16] [--concurrency 4] [--skip store]
+//   node --import=tsx bench/s3-ceiling.ts [--store s3://BUCKET/PREFIX] [--objects 8] [--size 256] [--single 256] [--concurrency 4] [--skip store]
 
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -24,8 +25,8 @@ const { values: a } = parseArgs({
   options: {
     store: { type: 'string', default: 's3://s3vtl-bench/ceiling' },
     objects: { type: 'string', default: '8' },
-    size: { type: 'string', default: '64' },
-    single: { type: 'string', default: '16' },
+    size: { type: 'string', default: '256' }, // the S3 store's default segment size (S3_DEFAULTS.segmentSize)
+    single: { type: 'string', default: '256' },
     concurrency: { type: 'string', default: '4' },
     skip: { type: 'string', multiple: true, default: [] },
   },

@@ -81,7 +81,7 @@ async function fileOf(name: string, bytes: Buffer): Promise<string> {
 }
 
 test('s3: a 40 MiB file body goes up as a multipart upload and reads back, also across a part boundary', async (t) => {
-  const s = store({ partSize: 8 * MiB, queueSize: 4 });
+  const s = store({ partSize: 8 * MiB, queueSize: 4, multipartThreshold: 16 * MiB });
   const data = randomBytes(40 * MiB);
   const file = await fileOf('40m', data);
   await s.conditionalWrites(); // the one-time capability probe, not counted below

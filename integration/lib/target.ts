@@ -1,10 +1,13 @@
 // Start the iSCSI target under test on a free 127.0.0.1 port, wait until it listens,
 // keep its log, stop/restart it. S3VTL_IT_TARGET=tgt runs the same suites against Debian's
 // tgtd (configured with tgtadm from the same TargetSpec) to prove the harness itself.
+// S3VTL_IT_STORE=s3 puts every library target on a fresh bucket of one RGW per test file
+// (lib/store.ts) unless the suite's config names its own store.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Chap, parseSize, renderConfig, type TargetSpec } from './config.ts';
+import { dirProbe, noProbe, type StoreSpec, storeFor } from './store.ts';
 import { freePort, ROOT, run, sleep, tail, waitListening, workDir } from './util.ts';
 
 export type TargetKind = 'ours' | 'tgt';
@@ -15,6 +18,8 @@ export interface Target {
   port: number;
   dir: string;
   specs: TargetSpec[];
+  /** The object store of our target's tape side (S3VTL_IT_STORE, or the config's own store). */
+  store: StoreSpec;
   /** iscsi://[user%secret@]127.0.0.1:PORT/IQN/LUN[?query]; maps LUN numbers for tgt (its LUN 0 is its own controller). */
   url(iqn: string, lun: number, opts?: { chap?: Chap; query?: string }): string;
   /** iscsi://[user%secret@]127.0.0.1:PORT (discovery). */
@@ -66,6 +71,15 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
   const logFile = path.join(dir, 'target.log');
   const lunNo = (lun: number) => (kind === 'tgt' ? lun + 1 : lun);
   let child: ChildProcess | undefined;
+  const data = path.join(dir, 'data');
+  // The store: the config's own one if it names one, else what S3VTL_IT_STORE asks (dir = the
+  // embedded default file://<data>/store; s3 = a fresh bucket on this test file's RGW).
+  const explicit = opts.config?.store;
+  const store: StoreSpec = typeof explicit === 'string'
+    ? explicit.startsWith('s3://')
+      ? { kind: 's3', url: explicit, env: {}, probe: noProbe(explicit) } // its endpoint and keys are in opts.env
+      : { kind: 'dir', url: explicit, env: {}, probe: dirProbe(explicit.replace(/^file:\/\//, '')) }
+    : kind === 'ours' && specs.some((s) => s.library) ? await storeFor(name, data) : { kind: 'dir', url: `file://${path.join(data, 'store')}`, env: {}, probe: dirProbe(path.join(data, 'store')) };
 
   const exitedMsg = () => (child && (child.exitCode !== null || child.signalCode !== null)
     ? `target exited (${child.exitCode ?? child.signalCode}) before listening; log tail:\n${tail(readFileSync(logFile, 'utf8'))}`
@@ -73,10 +87,10 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
 
   async function startOurs() {
     const cfg = path.join(dir, 'config.yaml');
-    const data = path.join(dir, 'data');
     mkdirSync(data, { recursive: true });
     writeFileSync(cfg, renderConfig(specs, `127.0.0.1:${port}`, data, opts.config));
-    child = spawnLogged(process.execPath, ['--import=tsx', 'src/main.ts', 'serve', '--config', cfg, '--listen', `127.0.0.1:${port}`, '--data', data], logFile, opts.env);
+    const storeArgs = explicit === undefined && store.kind === 's3' ? ['--store', store.url] : [];
+    child = spawnLogged(process.execPath, ['--import=tsx', 'src/main.ts', 'serve', '--config', cfg, '--listen', `127.0.0.1:${port}`, '--data', data, ...storeArgs], logFile, { ...store.env, ...opts.env });
     await waitListening(port, opts.startTimeoutMs ?? 30_000, exitedMsg);
   }
 
@@ -120,13 +134,13 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
   }
 
   const start = async () => {
-    writeFileSync(logFile, `--- start ${new Date().toISOString()} (${kind}, port ${port})\n`, { flag: 'a' });
+    writeFileSync(logFile, `--- start ${new Date().toISOString()} (${kind}, port ${port}, store ${store.url})\n`, { flag: 'a' });
     await (kind === 'tgt' ? startTgt() : startOurs());
   };
   await start().catch(async (e: unknown) => { await kill(child); throw e; });
 
   return {
-    kind, port, dir, specs, lunNo,
+    kind, port, dir, specs, store, lunNo,
     url: (iqn, lun, o = {}) => `iscsi://${cred(o.chap)}127.0.0.1:${port}/${iqn}/${lunNo(lun)}${o.query ? `?${o.query}` : ''}`,
     portalUrl: (chap) => `iscsi://${cred(chap)}127.0.0.1:${port}`,
     pid: () => child?.pid,

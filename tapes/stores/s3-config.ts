@@ -40,11 +40,15 @@ export interface S3StoreOptions {
   /** Default WHEN_REQUIRED: RGW 16 answers 411 to aws-chunked streaming PUTs sent under WHEN_SUPPORTED. */
   readonly requestChecksumCalculation?: ChecksumMode;
   readonly responseChecksumValidation?: ChecksumMode;
-  /** File bodies at least this long go through a multipart upload (default 16 MiB). */
+  /**
+   * File bodies at least this long go through a multipart upload (default 512 MiB). Below it a
+   * file body is one streamed PutObject (S3 allows 5 GiB): one request per segment, no part
+   * buffers in memory, and If-None-Match honoured natively where multipart needs a HEAD first.
+   */
   readonly multipartThreshold?: number;
-  /** Multipart part size (default 16 MiB: 96 requests per GiB instead of 160 at 8 MiB; S3 minimum 5 MiB). */
+  /** Multipart part size (default 64 MiB: 16 parts per GiB; S3 minimum 5 MiB). */
   readonly partSize?: number;
-  /** Parts in flight per multipart upload (default 2); memory is about partSize x (queueSize + 1), 48 MiB by default. */
+  /** Parts in flight per multipart upload (default 2); memory is about partSize x (queueSize + 1), 192 MiB by default. */
   readonly queueSize?: number;
   readonly conditionalWrites?: ConditionalWrites;
   /** SDK-level retries per request (see s3-retry.ts). */
@@ -58,8 +62,14 @@ export interface S3StoreOptions {
 
 export const S3_DEFAULTS = {
   region: 'us-east-1',
-  multipartThreshold: 16 << 20,
-  partSize: 16 << 20,
+  /**
+   * Segment (object) size for cartridges in an S3 store when tapes.segmentSize is not set:
+   * 256 MiB = 4 segment PUTs per GiB (64 MiB made 16, and 96 with 16 MiB multipart parts).
+   * The cost: up to this much acknowledged data waits in staging before its upload starts.
+   */
+  segmentSize: 256 << 20,
+  multipartThreshold: 512 << 20,
+  partSize: 64 << 20,
   queueSize: 2,
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 60_000,
