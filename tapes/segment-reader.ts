@@ -73,28 +73,35 @@ export class SegmentReader {
     return p;
   }
 
-  /** `length` bytes at `offset` of a committed segment, through the chunk cache. */
+  /**
+   * `length` bytes at `offset` of a committed segment, through the chunk cache.
+   * A record that straddles two chunks is copied from both, so a sequential
+   * restore fetches each byte once and the chunk ahead is already under way.
+   */
   async read(seg: StoredSegment, offset: number, length: number): Promise<Buffer> {
-    let chunk = this.#find(seg.key, offset, length);
-    if (chunk === undefined) {
-      chunk = this.#fetch(seg, offset, Math.min(seg.indexOffset, offset + Math.max(this.#readAhead, length)));
-    }
-    chunk.pins++;
-    let data: Buffer;
-    try {
-      data = await chunk.ready;
-    } finally {
-      chunk.pins--;
-    }
-    const from = offset - chunk.start;
-    const out = Buffer.allocUnsafe(Math.max(0, Math.min(length, data.length - from)));
-    data.copy(out, 0, from, from + out.length);
-    if (offset + length > chunk.start + (chunk.end - chunk.start) / 2 && chunk.end < seg.indexOffset) {
-      if (this.#find(seg.key, chunk.end, 1) === undefined) {
+    const end = offset + length;
+    const out = Buffer.allocUnsafe(length);
+    let pos = offset;
+    while (pos < end) {
+      const chunk = this.#find(seg.key, pos, 1) ?? this.#fetch(seg, pos, Math.min(seg.indexOffset, pos + Math.max(this.#readAhead, end - pos)));
+      chunk.pins++;
+      let data: Buffer;
+      try {
+        data = await chunk.ready;
+      } finally {
+        chunk.pins--;
+      }
+      const from = pos - chunk.start;
+      const n = Math.min(end - pos, data.length - from);
+      if (n <= 0) break;
+      data.copy(out, pos - offset, from, from + n);
+      pos += n;
+      if (pos > chunk.start + (chunk.end - chunk.start) / 2 && chunk.end < seg.indexOffset && this.#find(seg.key, chunk.end, 1) === undefined) {
         this.#fetch(seg, chunk.end, Math.min(seg.indexOffset, chunk.end + this.#readAhead)).ready.catch(() => undefined);
       }
+      if (from + n === data.length && data.length < chunk.end - chunk.start) break; // the object ended early
     }
-    return out;
+    return pos - offset === length ? out : out.subarray(0, pos - offset);
   }
 
   /** Forget everything cached for a key (the object was replaced or deleted). */
