@@ -3,7 +3,7 @@
 // to another slot), move more cartridges around (a mailslot, a drive), stop
 // the target, delete its data dir entirely (catalog, staging) keeping only
 // the store, run `s3vtl recover`, start again and check every element and
-// every byte. With S3VTL_IT_RGW=1 the same runs against Ceph RGW.
+// every byte. The same runs against Ceph RGW (S3VTL_IT_RGW=0 skips it).
 import { rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -34,7 +34,7 @@ function content(n: number): TapeRecord[] {
 
 async function scenario(t: import('ava').ExecutionContext, name: string, storeUrl: string, env?: NodeJS.ProcessEnv): Promise<void> {
   const spec = libraryTarget('library', { drives: 2, slots: 10, mailslots: 2, cartridges: [{ prefix: 'RC', count: 5, media: 'L6', capacity: '256MiB', pool: 'nightly' }] });
-  const target: Target = await startTarget(name, [spec], { config: { store: storeUrl, tapes: { segmentSize: '64KiB' } }, startTimeoutMs: 120_000, ...(env !== undefined && { env }) });
+  const target: Target = await startTarget(name, [spec], { config: { store: storeUrl, pools: { nightly: {} }, tapes: { segmentSize: '64KiB' } }, startTimeoutMs: 120_000, ...(env !== undefined && { env }) });
   try {
     let c = await TapeLibraryClient.login(target.port, IQN);
     await c.testUnitReady(0);
@@ -120,7 +120,7 @@ test.serial('recover from a dir store alone: every slot and every byte', async (
   await scenario(t, '3100-recover', `file://${storeDir}`);
 });
 
-const withRgw = process.env.S3VTL_IT_RGW === '1' ? test.serial : test.serial.skip;
+const withRgw = process.env.S3VTL_IT_RGW === '0' ? test.serial.skip : test.serial;
 withRgw('recover from an S3 bucket (Ceph RGW) alone: every slot and every byte', async (t) => {
   let rgw: Rgw | undefined;
   try {

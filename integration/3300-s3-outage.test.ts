@@ -246,7 +246,26 @@ test.serial('B: with waitSeconds 5 and RGW down a WRITE fails with 03/0C/00; wha
     } finally {
       await restartRgw(r);
     }
-    // RGW is back: writing goes on, the sync point and the unload complete.
+    // RGW is back. The uploads resume at their next retry (the S3 client backs off up to 10 s,
+    // the uploader up to 30 s), and until one lands the buffer is still full: a WRITE now may
+    // again end with 03/0C/00 after 5 s, and nothing of it is written. Retry it until room comes.
+    const back = Date.now();
+    let refused = 0;
+    for (;;) {
+      const data = pattern(`3300B/${k}`, BLOCK);
+      const res = await c.write(1, data);
+      if (res.status === GOOD) {
+        want.push({ kind: 'block', sha: digest(data), length: data.length });
+        k++;
+        break;
+      }
+      const s = sense(res);
+      t.deepEqual([res.status, s?.key, s?.asc, s?.ascq], [CHECK_CONDITION, 0x3, 0x0c, 0x00], 'only the staging-full sense while uploads resume');
+      refused++;
+      if (Date.now() - back > 120_000) throw new Error('no room in the upload buffer within 120 s of RGW coming back');
+    }
+    t.log(`the first WRITE after RGW came back succeeded ${((Date.now() - back) / 1000).toFixed(1)} s later (${refused} refused meanwhile)`);
+    // Writing goes on, the sync point and the unload complete.
     for (let i = 0; i < 4; i++) await writeOk();
     t.is((await c.writeFilemarks(1, 1, false)).status, GOOD);
     want.push({ kind: 'filemark' });
