@@ -145,11 +145,15 @@ export interface ShelfStatus {
   readonly bytes: number;
   readonly archived: number;
   readonly archivedBytes: number;
+  /** Readable now: restored, in a class that needs no restore, or copied back. */
   readonly restored: number;
   readonly restoredBytes: number;
+  /** Back in the pool's storage class. */
   readonly copied: number;
   readonly copiedBytes: number;
+  /** Restores S3 is still working on. */
   readonly restoring: number;
+  /** RestoreObject requests this pass issued. */
   readonly requested: number;
   /** This step's work is finished (archived, or readable again). */
   readonly complete: boolean;

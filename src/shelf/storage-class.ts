@@ -11,6 +11,7 @@
 import type { Tier } from '@aws-sdk/client-s3';
 import { archiveStatus, listWithClass, NEEDS_RESTORE, restore, setStorageClass, type ClassedObject } from '../../tapes/stores/s3-archive.ts';
 import type { S3ObjectStore } from '../../tapes/stores/s3-store.ts';
+import type { ShelfStatus } from '../control/protocol.ts';
 
 export interface ArchiveProgress {
   readonly objects: number;
@@ -21,21 +22,8 @@ export interface ArchiveProgress {
   readonly complete: boolean;
 }
 
-export interface RetrieveProgress {
-  readonly objects: number;
-  readonly bytes: number;
-  /** Readable now: restored, in a class that needs no restore, or copied back. */
-  readonly restored: number;
-  readonly restoredBytes: number;
-  /** Back in the pool's storage class. */
-  readonly copied: number;
-  readonly copiedBytes: number;
-  /** Restores S3 is still working on. */
-  readonly restoring: number;
-  /** RestoreObject requests this pass issued. */
-  readonly requested: number;
-  readonly complete: boolean;
-}
+/** What one retrieve pass reports: the retrieve counters of a shelf status (documented there). */
+export type RetrieveProgress = Pick<ShelfStatus, 'objects' | 'bytes' | 'restored' | 'restoredBytes' | 'copied' | 'copiedBytes' | 'restoring' | 'requested' | 'complete'>;
 
 export interface RetrieveOptions {
   /** The class objects go back to (the pool's storageClass, else STANDARD). */
