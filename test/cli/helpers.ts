@@ -47,23 +47,35 @@ targets:
       cartridges: [${o.cartridges ?? ''}]
 `);
   const config = loadConfig(configPath);
-  const run = async (...args: string[]): Promise<string> => {
-    const out = new PassThrough();
-    const chunks: Buffer[] = [];
-    out.on('data', (c: Buffer) => chunks.push(c));
-    const program = new Command('s3vtl').exitOverride().addCommand(tapeCommand(out)).addCommand(libraryCommand(out));
-    program.commands.forEach(function quiet(c: Command): void {
-      c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
-      c.commands.forEach(quiet);
-    });
-    await program.parseAsync([...args, '--config', configPath], { from: 'user' });
-    return Buffer.concat(chunks).toString('utf8');
-  };
+  const run = async (...args: string[]): Promise<string> => (await runCli(configPath, ...args)).out;
   return {
     dir, configPath, config, run,
     json: async <T>(...args: string[]) => JSON.parse(await run(...args, '--json')) as T,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Run `s3vtl ARGS --config CONFIG` in-process: what it printed, and the exit
+ * code it set (process.exitCode is put back as it was).
+ */
+export async function runCli(configPath: string, ...args: string[]): Promise<{ out: string; exitCode: number | undefined }> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const program = new Command('s3vtl').exitOverride().addCommand(tapeCommand(out)).addCommand(libraryCommand(out));
+  program.commands.forEach(function quiet(c: Command): void {
+    c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+    c.commands.forEach(quiet);
+  });
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync([...args, '--config', configPath], { from: 'user' });
+    return { out: Buffer.concat(chunks).toString('utf8'), exitCode: process.exitCode as number | undefined };
+  } finally {
+    process.exitCode = before;
+  }
 }
 
 export async function online(s: Sandbox): Promise<{ gateway: Gateway; changer: MediaChanger }> {

@@ -8,15 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import test from 'ava';
-import { Command } from 'commander';
 import { Catalog } from '../../src/catalog/catalog.ts';
-import { libraryCommand } from '../../src/cli/library.ts';
-import { tapeCommand } from '../../src/cli/tape.ts';
 import type { LibraryExportResult, ShelfStatus, TapeListResult, TapeRetrieveResult } from '../../src/control/protocol.ts';
 import { recoverCatalog } from '../../src/recovery/recover.ts';
 import { repeatSteps } from '../../src/shelf/progress.ts';
 import { Shelf } from '../../src/shelf/shelf.ts';
 import { S3ObjectStore } from '../../tapes/stores/s3-store.ts';
+import { runCli } from '../cli/helpers.ts';
 import { FakeS3 } from './fake-s3.ts';
 
 process.env.AWS_ACCESS_KEY_ID = 'FAKEACCESSKEY';
@@ -50,22 +48,7 @@ targets:
       slots: 4
       mailslots: ${o.mailslots ?? 2}
 `);
-  const run = async (...args: string[]): Promise<{ out: string; exitCode: number | undefined }> => {
-    const out = new PassThrough();
-    const chunks: Buffer[] = [];
-    out.on('data', (c: Buffer) => chunks.push(c));
-    const program = new Command('s3vtl').exitOverride().addCommand(tapeCommand(out)).addCommand(libraryCommand(out));
-    program.commands.forEach(function quiet(c: Command): void {
-      c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
-      c.commands.forEach(quiet);
-    });
-    const before = process.exitCode;
-    process.exitCode = undefined;
-    await program.parseAsync([...args, '--config', config], { from: 'user' });
-    const exitCode = process.exitCode as number | undefined;
-    process.exitCode = before;
-    return { out: Buffer.concat(chunks).toString('utf8'), exitCode };
-  };
+  const run = (...args: string[]): Promise<{ out: string; exitCode: number | undefined }> => runCli(config, ...args);
   return {
     fake, dir, config, run,
     json: async <T>(...args: string[]) => JSON.parse((await run(...args, '--json')).out) as T,
