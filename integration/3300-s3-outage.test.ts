@@ -97,6 +97,16 @@ function library(name: string, barcodePrefix: string, tapes: Record<string, unkn
   });
 }
 
+/** Log in, move the library's one cartridge into the drive and rewind it. */
+async function loadFirstCartridge(target: Target): Promise<TapeLibraryClient> {
+  const c = await TapeLibraryClient.login(target.port, IQN);
+  await c.testUnitReady(0);
+  await c.moveMedium(bases.storage, bases.dataTransfer);
+  await c.testUnitReady(1);
+  await c.rewind(1);
+  return c;
+}
+
 test.serial('A: a 30 s RGW outage mid-stream stalls WRITEs without failing any, and every byte reaches the bucket', async (t) => {
   const r = rgw!;
   const TOTAL = 128 * MiB;
@@ -104,11 +114,7 @@ test.serial('A: a 30 s RGW outage mid-stream stalls WRITEs without failing any, 
   const target = await library('3300-outage-a', 'OA', { staging: { limit: '48MiB', waitSeconds: 600 } }, r);
   const barcode = 'OA0001L6';
   try {
-    const c = await TapeLibraryClient.login(target.port, IQN);
-    await c.testUnitReady(0);
-    await c.moveMedium(bases.storage, bases.dataTransfer);
-    await c.testUnitReady(1);
-    await c.rewind(1);
+    const c = await loadFirstCartridge(target);
 
     const want: Expect[] = [];
     let written = 0;
@@ -198,11 +204,7 @@ test.serial('B: with waitSeconds 5 and RGW down a WRITE fails with 03/0C/00; wha
   const target = await library('3300-outage-b', 'OB', { staging: { limit: '16MiB', waitSeconds: 5 } }, r);
   const barcode = 'OB0001L6';
   try {
-    const c = await TapeLibraryClient.login(target.port, IQN);
-    await c.testUnitReady(0);
-    await c.moveMedium(bases.storage, bases.dataTransfer);
-    await c.testUnitReady(1);
-    await c.rewind(1);
+    const c = await loadFirstCartridge(target);
     const want: Expect[] = [];
     let k = 0;
     const writeOk = async (): Promise<void> => {
