@@ -13,8 +13,8 @@
 // always the latest switch position); its other facts only recreate a
 // cartridge nothing else describes.
 
-import { StoreError, StoreErrorCode } from '../../tapes/errors.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
+import { readNewestVersion, writeNextVersion } from '../../tapes/versioned-json.ts';
 import type { Catalog } from './catalog.ts';
 import { CartridgeState, type CartridgeRow } from './cartridges.ts';
 import type { SnapshotCartridge } from './library-snapshot.ts';
@@ -30,29 +30,9 @@ export interface CartridgeFacts extends SnapshotCartridge {
   readonly changedAt: string;
 }
 
-const hex16 = (n: number): string => n.toString(16).padStart(16, '0');
 const tapesRoot = (prefix: string): string => (prefix === '' ? 'tapes/' : `${prefix.replace(/\/+$/, '')}/tapes/`);
 
 export const factsPrefix = (barcode: string, prefix = ''): string => `${tapesRoot(prefix)}${barcode}/facts/`;
-const factsKey = (barcode: string, version: number, prefix: string): string => `${factsPrefix(barcode, prefix)}${hex16(version)}.json`;
-const versionOf = (key: string): number | undefined => {
-  const m = /\/facts\/([0-9a-f]{16})\.json$/.exec(key);
-  return m?.[1] === undefined ? undefined : Number.parseInt(m[1], 16);
-};
-
-async function versions(store: ObjectStore, barcode: string, prefix: string): Promise<number[]> {
-  const out: number[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(factsPrefix(barcode, prefix), after === undefined ? {} : { startAfter: after });
-    for (const o of page.objects) {
-      const v = versionOf(o.key);
-      if (v !== undefined) out.push(v);
-    }
-    if (page.next === undefined) return out.sort((a, b) => a - b);
-    after = page.next;
-  }
-}
 
 /** The facts of a catalog row as a library state object lists them. */
 export function factsOf(c: CartridgeRow): SnapshotCartridge {
@@ -63,37 +43,21 @@ export function factsOf(c: CartridgeRow): SnapshotCartridge {
 }
 
 /** Write the cartridge's facts as its next version (create-only; a lost race takes the next number). */
-export async function writeCartridgeFacts(store: ObjectStore, c: CartridgeRow, prefix = ''): Promise<CartridgeFacts> {
-  for (let attempt = 0; ; attempt++) {
-    const existing = await versions(store, c.barcode, prefix);
-    const version = (existing[existing.length - 1] ?? 0) + 1;
-    const facts: CartridgeFacts = {
-      format: CARTRIDGE_FACTS_FORMAT, formatVersion: 1, version, changedAt: new Date().toISOString(), ...factsOf(c),
-    };
-    try {
-      await store.put(factsKey(c.barcode, version, prefix), Buffer.from(JSON.stringify(facts), 'utf8'), { ifNoneMatch: '*', contentType: 'application/json' });
-    } catch (e) {
-      if (e instanceof StoreError && e.code === StoreErrorCode.EXISTS && attempt < 3) continue;
-      throw e;
-    }
-    const old = existing.filter((v) => v <= version - KEEP).map((v) => factsKey(c.barcode, v, prefix));
-    if (old.length > 0) await store.delete(old).catch(() => undefined);
-    return facts;
-  }
+export function writeCartridgeFacts(store: ObjectStore, c: CartridgeRow, prefix = ''): Promise<CartridgeFacts> {
+  return writeNextVersion(store, factsPrefix(c.barcode, prefix), (version): CartridgeFacts => ({
+    format: CARTRIDGE_FACTS_FORMAT, formatVersion: 1, version, changedAt: new Date().toISOString(), ...factsOf(c),
+  }), KEEP);
 }
 
 /** The newest facts object of a cartridge that parses, or undefined. */
 export async function readCartridgeFacts(store: ObjectStore, barcode: string, prefix = ''): Promise<CartridgeFacts | undefined> {
-  const all = await versions(store, barcode, prefix);
-  for (let i = all.length - 1; i >= 0; i--) {
-    try {
-      const f = JSON.parse((await store.get(factsKey(barcode, all[i]!, prefix))).toString('utf8')) as CartridgeFacts;
-      if (f.format === CARTRIDGE_FACTS_FORMAT && f.barcode === barcode && typeof f.writeProtected === 'boolean') return f;
-    } catch {
-      // an unreadable newest version falls back to the one before
-    }
-  }
-  return undefined;
+  // an unreadable newest version falls back to the one before
+  const found = await readNewestVersion(store, factsPrefix(barcode, prefix), (bytes, key) => {
+    const f = JSON.parse(bytes.toString('utf8')) as CartridgeFacts;
+    if (f.format !== CARTRIDGE_FACTS_FORMAT || f.barcode !== barcode || typeof f.writeProtected !== 'boolean') throw new Error(`${key}: not facts of ${barcode}`);
+    return f;
+  });
+  return found?.doc;
 }
 
 const STATES = new Set<string>(Object.values(CartridgeState));

@@ -11,8 +11,8 @@
 // protection). Only the newest few versions are kept. `s3vtl recover` reads
 // the newest one that parses.
 
-import { StoreError, StoreErrorCode } from '../../tapes/errors.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
+import { createNextVersion, listVersions, pruneVersions, readNewestVersion, versionKey } from '../../tapes/versioned-json.ts';
 import { CatalogError, CatalogErrorCode } from './errors.ts';
 
 export const LIBRARY_STATE_FORMAT = 's3vtl.library-state';
@@ -65,8 +65,6 @@ export interface LibrarySnapshot {
 /** A snapshot without the fields the writer assigns. */
 export type SnapshotContent = Omit<LibrarySnapshot, 'format' | 'formatVersion' | 'version' | 'createdAt'>;
 
-const hex16 = (n: number): string => n.toString(16).padStart(16, '0');
-
 export class LibraryKeys {
   readonly #root: string;
 
@@ -83,7 +81,7 @@ export class LibraryKeys {
   }
 
   state(library: string, version: number): string {
-    return `${this.statePrefix(library)}${hex16(version)}.json`;
+    return versionKey(this.statePrefix(library), version);
   }
 
   /** A startAfter value after every key of the library. */
@@ -96,11 +94,6 @@ export class LibraryKeys {
     const rest = key.slice(this.#root.length);
     const slash = rest.indexOf('/');
     return slash > 0 ? rest.slice(0, slash) : undefined;
-  }
-
-  versionOf(key: string): number | undefined {
-    const m = /\/state\/([0-9a-f]{16})\.json$/.exec(key);
-    return m?.[1] === undefined ? undefined : Number.parseInt(m[1], 16);
   }
 }
 
@@ -127,18 +120,8 @@ export function decodeSnapshot(bytes: Buffer, where: string): LibrarySnapshot {
 }
 
 /** Version numbers of a library's state objects in the store, ascending. */
-export async function listSnapshotVersions(store: ObjectStore, keys: LibraryKeys, library: string): Promise<number[]> {
-  const out: number[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(keys.statePrefix(library), after === undefined ? {} : { startAfter: after });
-    for (const o of page.objects) {
-      const v = keys.versionOf(o.key);
-      if (v !== undefined) out.push(v);
-    }
-    if (page.next === undefined) return out;
-    after = page.next;
-  }
+export function listSnapshotVersions(store: ObjectStore, keys: LibraryKeys, library: string): Promise<number[]> {
+  return listVersions(store, keys.statePrefix(library));
 }
 
 /** The newest state object of a library that parses (an unreadable newest one falls back to the one before). */
@@ -147,19 +130,13 @@ export async function readLatestSnapshot(
   keys: LibraryKeys,
   library: string,
 ): Promise<{ snapshot: LibrarySnapshot; skipped: string[] } | undefined> {
-  const versions = await listSnapshotVersions(store, keys, library);
   const skipped: string[] = [];
-  for (let i = versions.length - 1; i >= 0; i--) {
-    const key = keys.state(library, versions[i]!);
-    try {
-      const s = decodeSnapshot(await store.get(key), key);
-      if (s.library !== library || s.version !== versions[i]) throw new Error(`names ${s.library} v${s.version}`);
-      return { snapshot: s, skipped };
-    } catch (e) {
-      skipped.push(`${key}: ${(e as Error).message}`);
-    }
-  }
-  return undefined;
+  const found = await readNewestVersion(store, keys.statePrefix(library), (bytes, key, version) => {
+    const s = decodeSnapshot(bytes, key);
+    if (s.library !== library || s.version !== version) throw new Error(`names ${s.library} v${s.version}`);
+    return s;
+  }, (key, e) => skipped.push(`${key}: ${(e as Error).message}`));
+  return found === undefined ? undefined : { snapshot: found.doc, skipped };
 }
 
 /** Names of the libraries that have state objects under the prefix. */
@@ -231,27 +208,22 @@ export class LibrarySnapshotWriter {
     return this.#serial(async () => {
       await this.#init();
       if (options.force !== true && this.#newest !== undefined && sameContent(this.#newest, content)) return undefined;
-      for (let attempt = 0; ; attempt++) {
-        const version = this.#version! + 1;
-        const snapshot: LibrarySnapshot = {
-          format: LIBRARY_STATE_FORMAT, formatVersion: LIBRARY_STATE_FORMAT_VERSION,
-          ...content, library: this.#o.library, version, createdAt: new Date().toISOString(),
-        };
-        try {
-          await this.#o.store.put(this.#keys.state(this.#o.library, version), Buffer.from(JSON.stringify(snapshot), 'utf8'), {
-            ifNoneMatch: '*', contentType: 'application/json',
-          });
-        } catch (e) {
-          if (!(e instanceof StoreError && e.code === StoreErrorCode.EXISTS) || attempt >= 3) throw e;
+      const prefix = this.#keys.statePrefix(this.#o.library);
+      const { doc, version } = await createNextVersion(this.#o.store, prefix, (v): LibrarySnapshot => ({
+        format: LIBRARY_STATE_FORMAT, formatVersion: LIBRARY_STATE_FORMAT_VERSION,
+        ...content, library: this.#o.library, version: v, createdAt: new Date().toISOString(),
+      }), {
+        newest: this.#version!,
+        resync: async () => {
           this.#version = undefined;
           await this.#init();
-          continue;
-        }
-        this.#version = version;
-        this.#newest = snapshot;
-        await this.#prune(version);
-        return snapshot;
-      }
+          return this.#version!;
+        },
+      });
+      this.#version = version;
+      this.#newest = doc;
+      await pruneVersions(this.#o.store, prefix, version, this.#keep);
+      return doc;
     });
   }
 
@@ -261,11 +233,6 @@ export class LibrarySnapshotWriter {
     this.#version = versions[versions.length - 1] ?? 0;
     const found = await readLatestSnapshot(this.#o.store, this.#keys, this.#o.library);
     this.#newest = found?.snapshot;
-  }
-
-  async #prune(version: number): Promise<void> {
-    const old = (await listSnapshotVersions(this.#o.store, this.#keys, this.#o.library)).filter((v) => v <= version - this.#keep);
-    if (old.length > 0) await this.#o.store.delete(old.map((v) => this.#keys.state(this.#o.library, v))).catch(() => undefined);
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {

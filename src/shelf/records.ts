@@ -15,9 +15,9 @@
 
 import type { CartridgeRow, CartridgeState } from '../catalog/cartridges.ts';
 import type { ShelfDetail, ShelfMedium, ShelfPhase } from '../catalog/shelf.ts';
-import { StoreError, StoreErrorCode } from '../../tapes/errors.ts';
 import type { TapeKeys } from '../../tapes/keys.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
+import { readNewestVersion, writeNextVersion } from '../../tapes/versioned-json.ts';
 
 export const SHELF_RECORD_FORMAT = 's3vtl.shelf-record';
 const KEEP = 4;
@@ -47,28 +47,7 @@ export interface ShelfRecord {
 
 export type ShelfRecordContent = Omit<ShelfRecord, 'format' | 'formatVersion' | 'barcode' | 'version' | 'createdAt' | 'cartridge'>;
 
-const hex16 = (n: number): string => n.toString(16).padStart(16, '0');
-
 export const shelfPrefix = (keys: TapeKeys, barcode: string): string => `${keys.cartridgePrefix(barcode)}shelf/`;
-const shelfKey = (keys: TapeKeys, barcode: string, version: number): string => `${shelfPrefix(keys, barcode)}${hex16(version)}.json`;
-const versionOf = (key: string): number | undefined => {
-  const m = /\/shelf\/([0-9a-f]{16})\.json$/.exec(key);
-  return m?.[1] === undefined ? undefined : Number.parseInt(m[1], 16);
-};
-
-async function versions(store: ObjectStore, keys: TapeKeys, barcode: string): Promise<number[]> {
-  const out: number[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(shelfPrefix(keys, barcode), after === undefined ? {} : { startAfter: after });
-    for (const o of page.objects) {
-      const v = versionOf(o.key);
-      if (v !== undefined) out.push(v);
-    }
-    if (page.next === undefined) return out.sort((a, b) => a - b);
-    after = page.next;
-  }
-}
 
 function decode(bytes: Buffer, key: string): ShelfRecord {
   const r = JSON.parse(bytes.toString('utf8')) as ShelfRecord;
@@ -80,40 +59,23 @@ function decode(bytes: Buffer, key: string): ShelfRecord {
 
 /** The newest shelf record of a cartridge that parses, or undefined. */
 export async function readShelfRecord(store: ObjectStore, keys: TapeKeys, barcode: string): Promise<ShelfRecord | undefined> {
-  const all = await versions(store, keys, barcode);
-  for (let i = all.length - 1; i >= 0; i--) {
-    const key = shelfKey(keys, barcode, all[i]!);
-    try {
-      const r = decode(await store.get(key), key);
-      if (r.barcode === barcode) return r;
-    } catch {
-      // an unreadable newest record falls back to the one before
-    }
-  }
-  return undefined;
+  // an unreadable newest record falls back to the one before
+  const found = await readNewestVersion(store, shelfPrefix(keys, barcode), (bytes, key) => {
+    const r = decode(bytes, key);
+    if (r.barcode !== barcode) throw new Error(`${key}: names ${r.barcode}`);
+    return r;
+  });
+  return found?.doc;
 }
 
 /** Write the next shelf record of a cartridge (create-only) and prune old ones. */
-export async function writeShelfRecord(store: ObjectStore, keys: TapeKeys, c: CartridgeRow, content: ShelfRecordContent): Promise<ShelfRecord> {
-  for (let attempt = 0; ; attempt++) {
-    const existing = await versions(store, keys, c.barcode);
-    const version = (existing[existing.length - 1] ?? 0) + 1;
-    const record: ShelfRecord = {
-      format: SHELF_RECORD_FORMAT, formatVersion: 1, barcode: c.barcode, version, createdAt: new Date().toISOString(),
-      ...content,
-      cartridge: {
-        mediaType: c.mediaType, pool: c.pool, capacityBytes: c.capacityBytes, worm: c.worm,
-        writeProtected: c.writeProtected, createdAt: c.createdAt, retainUntil: c.retainUntil,
-      },
-    };
-    try {
-      await store.put(shelfKey(keys, c.barcode, version), Buffer.from(JSON.stringify(record), 'utf8'), { ifNoneMatch: '*', contentType: 'application/json' });
-    } catch (e) {
-      if (e instanceof StoreError && e.code === StoreErrorCode.EXISTS && attempt < 3) continue;
-      throw e;
-    }
-    const old = existing.filter((v) => v <= version - KEEP).map((v) => shelfKey(keys, c.barcode, v));
-    if (old.length > 0) await store.delete(old).catch(() => undefined);
-    return record;
-  }
+export function writeShelfRecord(store: ObjectStore, keys: TapeKeys, c: CartridgeRow, content: ShelfRecordContent): Promise<ShelfRecord> {
+  return writeNextVersion(store, shelfPrefix(keys, c.barcode), (version): ShelfRecord => ({
+    format: SHELF_RECORD_FORMAT, formatVersion: 1, barcode: c.barcode, version, createdAt: new Date().toISOString(),
+    ...content,
+    cartridge: {
+      mediaType: c.mediaType, pool: c.pool, capacityBytes: c.capacityBytes, worm: c.worm,
+      writeProtected: c.writeProtected, createdAt: c.createdAt, retainUntil: c.retainUntil,
+    },
+  }), KEEP);
 }
