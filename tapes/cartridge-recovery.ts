@@ -54,7 +54,7 @@ export async function restoreState(
   journal: JournalEntry | undefined,
   stagingDir: string,
   batchBytes: number,
-  segmentKey: (first: number, last: number, seq: number) => string,
+  segmentKey: (first: number, seq: number) => string,
   codec: RecordCodec = RecordCodec.PLAIN,
 ): Promise<RestoredState> {
   const fail = (why: string, cause?: unknown): never => {
@@ -112,7 +112,7 @@ export async function restoreState(
       const ref: SegmentRef = {
         seq: p.seq, first: p.first, records: staging.index.count, count: p.count,
         dataBytes: staging.index.dataBytes(p.count), size: sealed?.size ?? 0, indexOffset: sealed?.indexOffset ?? 0,
-        key: seal ? segmentKey(p.first, p.first + staging.index.count - 1, p.seq) : '', state: seal ? 'sealed' : 'open', staging, dropped: false,
+        key: segmentKey(p.first, p.seq), state: seal ? 'sealed' : 'open', staging, dropped: false,
         ...(encoding === undefined ? {} : { encoding }),
       };
       model.addSegment(ref, staging.index.filemarks(p.count).map((i) => i + p.first));

@@ -118,7 +118,7 @@ export class Cartridge {
     try {
       journal = await StagingJournal.open(path.join(o.stagingDir, o.barcode), o.journalCompactAfter);
       const batchBytes = Math.max(64 << 10, o.batchBytes ?? 1 << 20);
-      state = await restoreState(o.barcode, manifest, journal.last, journal.dir, batchBytes, (f, l, s) => o.keys.segment(o.barcode, f, l, s), codec);
+      state = await restoreState(o.barcode, manifest, journal.last, journal.dir, batchBytes, (f, s) => o.keys.segment(o.barcode, f, s), codec);
     } catch (e) {
       await journal?.close();
       await unlock();
@@ -192,7 +192,7 @@ export class Cartridge {
         : this.#codec.decode(stored, coding, this.attributes.barcode, p, ref.encoding?.encryption?.keyId);
     } catch (e) {
       if (e instanceof CartridgeError) throw e;
-      const where = ref.key === '' ? `staging segment ${ref.seq}` : ref.key;
+      const where = ref.staging !== undefined ? `staging segment ${ref.seq}` : ref.key;
       throw new MediumIntegrityError(p, `${this.attributes.barcode}: object ${p} in ${where}: ${(e as Error).message}`);
     }
     this.#pos = p + 1;

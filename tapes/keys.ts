@@ -1,11 +1,13 @@
 // The one key scheme for cartridges in an object store. Numbers are fixed-width
 // lower-case hex so that listing order (byte order) is sequence order.
 //
-//   <prefix>/tapes/<BARCODE>/seg/<%016x first>-<%016x last>-<%08x seq>.seg
+//   <prefix>/tapes/<BARCODE>/seg/<%016x first>-<%08x seq>.seg
 //   <prefix>/tapes/<BARCODE>/manifest/<%016x version>.json
 //
-// `first`/`last` are the logical object ids of the first and last record the
-// segment holds. `seq` is the cartridge's segment sequence number: after an
+// `first` is the logical object id of the segment's first record (the
+// manifest says how many follow; the key is fixed when the segment opens, so
+// that it can be uploaded in parts while it is still being written, and
+// cannot name the last). `seq` is the cartridge's segment sequence number: after an
 // overwrite a new segment can cover the same object ids as an older one, and
 // the older object must stay untouched until a manifest stops naming it, so
 // the key carries a number that is never reused (DESIGN.md's starting point
@@ -41,8 +43,8 @@ export class TapeKeys {
     return `${this.#root}${barcode}/manifest/`;
   }
 
-  segment(barcode: string, first: number, last: number, seq: number): string {
-    return `${this.segmentPrefix(barcode)}${hex(first, 16)}-${hex(last, 16)}-${hex(seq, 8)}.seg`;
+  segment(barcode: string, first: number, seq: number): string {
+    return `${this.segmentPrefix(barcode)}${hex(first, 16)}-${hex(seq, 8)}.seg`;
   }
 
   manifest(barcode: string, version: number): string {

@@ -25,8 +25,7 @@ export interface ByteRange {
 
 /**
  * An object body: bytes in memory, or (part of) a local file streamed from
- * disk so a 64 MiB staging segment is never held in memory (S3 backends can
- * hand the path to lib-storage's multipart Upload).
+ * disk so a staging segment is never held in memory.
  */
 export type ObjectBody =
   | Buffer
@@ -81,6 +80,40 @@ export interface PutOptions {
   readonly lock?: ObjectLock;
 }
 
+/** `length` bytes of a local file from `offset` (one part of a PartUpload). */
+export interface FileRange {
+  readonly path: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** S3's smallest part: every part of a multipart upload but the last must be at least this long. */
+export const MIN_PART_BYTES = 5 << 20;
+
+/**
+ * An object written in parts while its source is still growing (an S3
+ * multipart upload): a staging segment's first parts go up while the drive
+ * is still writing the rest, so sealing it leaves only the tail to send.
+ * Nothing is visible under the key until complete().
+ */
+export interface PartUpload {
+  readonly key: string;
+  /**
+   * Upload part `n` (1-based) from a file range. Every part but the last
+   * must be at least MIN_PART_BYTES. Sending a part again replaces it. Fails
+   * with StoreError like put() (UNAVAILABLE is worth retrying).
+   */
+  part(n: number, body: FileRange, signal?: AbortSignal): Promise<void>;
+  /**
+   * Join parts 1..`count` (`size` bytes in all) into the object. Create-only:
+   * VTL_STORE_EXISTS when the key already exists. With `lock`, the new
+   * version is locked (and checked) as put() would.
+   */
+  complete(count: number, size: number, options?: { readonly lock?: ObjectLock; readonly signal?: AbortSignal }): Promise<ObjectInfo>;
+  /** Discard the parts; nothing is left behind (best effort: errors are swallowed). */
+  abort(): Promise<void>;
+}
+
 export interface GetOptions {
   readonly signal?: AbortSignal;
   /**
@@ -120,6 +153,11 @@ export interface ObjectStore {
   list(prefix: string, options?: ListOptions): Promise<ObjectPage>;
   /** Delete keys; missing keys are not an error. */
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Start an object uploaded in parts (stores where that saves time: S3).
+   * Stores without it take the whole object with put() once it is complete.
+   */
+  beginUpload?(key: string, options?: { readonly contentType?: string; readonly signal?: AbortSignal }): Promise<PartUpload>;
 }
 
 /** Every object under `prefix`, across pages, in key order. */

@@ -24,12 +24,19 @@ import type { SegmentReader } from './segment-reader.ts';
 import type { StagingJournal, JournalEntry } from './staging-journal.ts';
 import { StagingBudget } from './staging-budget.ts';
 import { StagingSegment } from './staging-segment.ts';
+import { SegmentStream } from './segment-stream.ts';
 import { type SegmentRef, type TapeModel, lowerBound } from './tape-model.ts';
 import { type SegmentUploader, type TapesLog, backoff, isRetryableStoreError, sleep } from './uploader.ts';
 
 export interface PipelineOptions {
   /** Seal a segment once its staging file reaches this size (default 64 MiB). */
   readonly segmentBytes?: number;
+  /**
+   * Upload a segment in parts of this size while it is still being written
+   * (segment-stream.ts), where the store can (ObjectStore.beginUpload).
+   * Default 0: a segment goes up whole once sealed.
+   */
+  readonly partBytes?: number;
   /** Staging write batch (default 1 MiB). */
   readonly batchBytes?: number;
   /** Seal the open segment at every flush() (default false). */
@@ -81,6 +88,7 @@ export class SegmentPipeline {
   readonly #c: PipelineContext;
   readonly #segmentBytes: number;
   readonly #batchBytes: number;
+  readonly #partBytes: number;
   readonly #sealOnFlush: boolean;
   readonly #syncToStore: boolean;
   readonly #syncWaitMs: number;
@@ -102,6 +110,8 @@ export class SegmentPipeline {
   /** Aborts retries (uploads, commit backoff) when the cartridge is abandoned. */
   readonly #stop = new AbortController();
   readonly #uploadAborts = new Map<number, AbortController>();
+  /** Uploads in parts of open (and just sealed) segments, by seq. */
+  readonly #streams = new Map<number, SegmentStream>();
   /** Manifest commits in a row that failed on an unreachable store. */
   #commitFailures = 0;
   #commitRetry: Promise<void> | undefined;
@@ -116,6 +126,7 @@ export class SegmentPipeline {
     this.#nextSeq = context.nextSeq;
     this.#segmentBytes = Math.max(64 << 10, options.segmentBytes ?? 64 << 20);
     this.#batchBytes = Math.max(64 << 10, options.batchBytes ?? 1 << 20);
+    this.#partBytes = context.store.beginUpload === undefined ? 0 : Math.max(0, options.partBytes ?? 0);
     this.#sealOnFlush = options.sealOnFlush ?? false;
     this.#syncToStore = options.syncToStore ?? false;
     this.#syncWaitMs = Math.max(0, options.syncWaitMs ?? 600_000);
@@ -126,6 +137,8 @@ export class SegmentPipeline {
     this.#keepManifests = Math.max(0, options.keepManifests ?? 8);
     const last = context.model.segments[context.model.segments.length - 1];
     this.#open = last?.state === 'open' ? last : undefined;
+    // Parts sent before a restart are lost with their upload id: send the open segment's again.
+    if (this.#open !== undefined) this.#stream(this.#open);
     for (const ref of context.model.segments) if (ref.state === 'sealed') this.#startUpload(ref);
     this.#scheduleCommit();
   }
@@ -152,6 +165,11 @@ export class SegmentPipeline {
    */
   async admit(): Promise<void> {
     this.throwIfFailed();
+    // An open segment leaves staging only once sealed: when the buffer is full and this
+    // cartridge's open segment holds a fair share of it (half of an even split), seal it,
+    // so drives never wait for room that only their own open segments could free.
+    const open = this.#open;
+    if (open !== undefined && this.#budget.full && open.staging!.length >= this.#budget.limitBytes / (2 * Math.max(1, this.#budget.members))) await this.#seal();
     await this.#budget.admit(this.#c.barcode);
     this.throwIfFailed();
   }
@@ -181,6 +199,7 @@ export class SegmentPipeline {
     const pending = ref.staging!.append(kind, payload, coding);
     if (pending !== undefined) await pending;
     this.#c.model.appendRecord(isFilemark, payload.length);
+    this.#streams.get(ref.seq)?.grown(ref.staging!.written);
     if (ref.staging!.length >= this.#segmentBytes) await this.#seal();
   }
 
@@ -211,6 +230,10 @@ export class SegmentPipeline {
     if (!ref.dropped && ref.state === 'open') {
       await ref.staging!.truncate(record);
       ref.records = record;
+      // Parts already sent may hold records cut away: start over.
+      this.#streams.get(ref.seq)?.abort();
+      this.#streams.delete(ref.seq);
+      this.#stream(ref);
     }
     if (this.#open?.dropped === true) this.#open = undefined;
     await this.#writeJournal();
@@ -286,6 +309,7 @@ export class SegmentPipeline {
     this.#abandoned = true;
     this.#stop.abort();
     for (const a of this.#uploadAborts.values()) a.abort();
+    for (const s of this.#streams.values()) s.abort();
     this.#unregister();
     this.#wakeCommitWaiters();
     await this.#c.journal.close();
@@ -304,13 +328,24 @@ export class SegmentPipeline {
     const file = path.join(this.#c.journal.dir, segmentFileName(seq));
     const staging = await StagingSegment.create(file, seq, model.eod, this.#batchBytes);
     const ref: SegmentRef = {
-      seq, first: model.eod, key: '', records: 0, count: 0, dataBytes: 0, size: 0, indexOffset: 0,
+      seq, first: model.eod, key: this.#c.keys.segment(this.#c.barcode, model.eod, seq), records: 0, count: 0, dataBytes: 0, size: 0, indexOffset: 0,
       state: 'open', staging, dropped: false, ...(this.#c.encoding === undefined ? {} : { encoding: this.#c.encoding }),
     };
     model.addSegment(ref, []);
     this.#open = ref;
     this.#newFile = true;
+    this.#stream(ref);
     return ref;
+  }
+
+  /** Start uploading an open segment in parts, where that is configured and the store can. */
+  #stream(ref: SegmentRef): void {
+    if (this.#partBytes === 0) return;
+    const store = this.#c.store;
+    if (store.beginUpload === undefined) return;
+    this.#streams.set(ref.seq, new SegmentStream({
+      store: store as ObjectStore & Required<Pick<ObjectStore, 'beginUpload'>>, uploader: this.#c.uploader, key: ref.key, path: ref.staging!.path, partBytes: this.#partBytes,
+    }));
   }
 
   async #seal(): Promise<void> {
@@ -324,7 +359,6 @@ export class SegmentPipeline {
       return;
     }
     const { size, indexOffset } = await ref.staging!.seal();
-    ref.key = this.#c.keys.segment(this.#c.barcode, ref.first, ref.first + ref.records - 1, ref.seq);
     ref.size = size;
     ref.indexOffset = indexOffset;
     ref.state = 'sealed';
@@ -337,8 +371,21 @@ export class SegmentPipeline {
     ref.state = 'uploading';
     const abort = new AbortController();
     this.#uploadAborts.set(ref.seq, abort);
-    const job = { key: ref.key, path: ref.staging!.path, size: ref.size, signal: abort.signal, ...(this.#c.lock !== undefined && { lock: lockFor(this.#c.lock) }) };
-    const p = this.#c.uploader.upload(job).then(
+    const lock = this.#c.lock === undefined ? undefined : lockFor(this.#c.lock);
+    const job = { key: ref.key, path: ref.staging!.path, size: ref.size, signal: abort.signal, ...(lock !== undefined && { lock }) };
+    const stream = this.#streams.get(ref.seq);
+    this.#streams.delete(ref.seq);
+    const whole = (): Promise<void> => this.#c.uploader.upload(job);
+    const upload = stream?.started === true
+      ? stream.finish(ref.size, lock).catch((e: unknown) => {
+          stream.abort();
+          if (abort.signal.aborted) throw e;
+          this.#log?.warn('segment upload in parts failed, uploading it whole', { key: ref.key, error: (e as Error).message });
+          return whole();
+        })
+      : (stream?.abort(), whole());
+    abort.signal.addEventListener('abort', () => stream?.abort(), { once: true });
+    const p = upload.then(
       () => {
         if (ref.dropped) return this.#c.store.delete([ref.key]).catch(() => undefined);
         ref.state = 'uploaded';
@@ -359,6 +406,8 @@ export class SegmentPipeline {
   }
 
   #discard(ref: SegmentRef): void {
+    this.#streams.get(ref.seq)?.abort();
+    this.#streams.delete(ref.seq);
     if (ref.state === 'uploaded') void this.#c.store.delete([ref.key]).catch(this.#c.onError);
     // An upload retrying through an outage would hold the file until the store returns.
     this.#uploadAborts.get(ref.seq)?.abort();

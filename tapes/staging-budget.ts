@@ -85,6 +85,16 @@ export class StagingBudget {
     return sum;
   }
 
+  /** Cartridges counted (loaded ones). */
+  get members(): number {
+    return this.#members.size;
+  }
+
+  /** At or over the limit: the next write waits. */
+  get full(): boolean {
+    return this.usedBytes >= this.limitBytes;
+  }
+
   /** Writers currently waiting for room. */
   get waiting(): number {
     return this.#waiters.size;

@@ -84,6 +84,11 @@ export class StagingSegment {
     return this.#length;
   }
 
+  /** Bytes in the file (the rest of `length` is still in the batch buffer). Until seal() they never change, short of truncate(). */
+  get written(): number {
+    return this.#batchStart;
+  }
+
   get synced(): { readonly bytes: number; readonly records: number } {
     return this.#synced;
   }

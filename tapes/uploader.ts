@@ -93,27 +93,36 @@ export class SegmentUploader {
   }
 
   /** Upload one staged segment; resolves once the store has it, rejects on a permanent failure or abort. */
-  async upload(job: UploadJob): Promise<void> {
+  upload(job: UploadJob): Promise<void> {
+    return this.run(job.key, () => this.#once(job), job.signal);
+  }
+
+  /**
+   * One store request (`what` names it in logs) in an upload slot, retried
+   * like a segment upload: without end while the store is unreachable,
+   * rejecting on a permanent failure or when `signal` aborts.
+   */
+  async run<T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.#acquire();
     try {
       let failedSince = 0;
       for (let attempt = 1; ; attempt++) {
-        job.signal?.throwIfAborted();
+        signal?.throwIfAborted();
         try {
-          await this.#once(job);
+          const r = await request();
           if (failedSince !== 0) {
-            this.#log?.info('segment upload succeeded after retries', { key: job.key, attempts: attempt, outageSeconds: Math.round((Date.now() - failedSince) / 1000) });
+            this.#log?.info('segment upload succeeded after retries', { key: what, attempts: attempt, outageSeconds: Math.round((Date.now() - failedSince) / 1000) });
           }
-          return;
+          return r;
         } catch (e) {
-          if (job.signal?.aborted === true) throw job.signal.reason;
+          if (signal?.aborted === true) throw signal.reason;
           if (!isRetryableStoreError(e) || attempt >= this.#attempts) throw e;
           if (failedSince === 0) failedSince = Date.now();
           const delay = backoff(attempt, this.#backoffMs, this.#maxBackoffMs);
-          this.#warn(job, attempt, delay, e);
+          this.#warn(what, attempt, delay, e);
           this.#retrying++;
           try {
-            await sleep(delay, job.signal);
+            await sleep(delay, signal);
           } finally {
             this.#retrying--;
           }
@@ -137,7 +146,7 @@ export class SegmentUploader {
     }
   }
 
-  #warn(job: UploadJob, attempt: number, delayMs: number, e: unknown): void {
+  #warn(what: string, attempt: number, delayMs: number, e: unknown): void {
     const now = Date.now();
     if (this.#log === undefined) return;
     if (now - this.#lastLog < this.#logEveryMs) {
@@ -145,7 +154,7 @@ export class SegmentUploader {
       return;
     }
     this.#log.warn('segment upload failed, retrying', {
-      key: job.key, attempt, retryInSeconds: Math.round(delayMs / 100) / 10, error: (e as Error).message,
+      key: what, attempt, retryInSeconds: Math.round(delayMs / 100) / 10, error: (e as Error).message,
       retrying: this.#retrying + 1, suppressedWarnings: this.#suppressed,
     });
     this.#lastLog = now;

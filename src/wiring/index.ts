@@ -72,6 +72,7 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
     sink: catalog,
     segments: {
       ...(segmentBytes !== undefined && { segmentBytes }),
+      ...(opened.partBytes !== undefined && { partBytes: opened.partBytes }),
       syncToStore: config.tapes.syncTo === 'store',
     },
     staging: { limitBytes: config.tapes.staging.limit, waitMs: config.tapes.staging.waitSeconds * 1000 },

@@ -9,11 +9,14 @@
 import type { LockPolicy, ObjectStore } from '../../tapes/object-store.ts';
 import { DirObjectStore } from '../../tapes/stores/dir-store.ts';
 import { S3ObjectStore } from '../../tapes/stores/s3-store.ts';
+import { S3_DEFAULTS } from '../../tapes/stores/s3-config.ts';
 import type { Config, PoolConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 
 export interface OpenedStore {
   readonly store: ObjectStore;
+  /** Part size for segments uploaded while they are written (S3 multipart); absent: whole segments once sealed. */
+  readonly partBytes?: number;
   close(): Promise<void>;
 }
 
@@ -52,7 +55,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
         throw new ConfigError(`pools.${firstLocked}.objectLock`, `bucket ${s3.bucket} (${url}) has no Object Lock enabled: use a bucket created with Object Lock enabled, or remove objectLock`);
       }
     }
-    return { store: s3, close: async () => s3.close() };
+    return { store: s3, partBytes: s3.options.partSize ?? S3_DEFAULTS.partSize, close: async () => s3.close() };
   }
   throw new ConfigError('store', `${url}: use file://DIR or s3://BUCKET/PREFIX`);
 }

@@ -21,7 +21,9 @@ import {
   type ObjectLock,
   type ObjectPage,
   type ObjectStore,
+  type PartUpload,
   type PutOptions,
+  MIN_PART_BYTES,
 } from '../object-store.ts';
 
 interface Stored {
@@ -43,8 +45,50 @@ export class MemoryObjectStore implements ObjectStore {
 
   /** Number of upcoming put() calls that fail with VTL_STORE_UNAVAILABLE. */
   failPuts = 0;
+  /** Number of upcoming part uploads that fail with VTL_STORE_UNAVAILABLE. */
+  failParts = 0;
   /** Counts of calls, for tests that assert request economy. */
-  readonly calls = { put: 0, get: 0, head: 0, list: 0, delete: 0 };
+  readonly calls = { put: 0, get: 0, head: 0, list: 0, delete: 0, beginUpload: 0, part: 0, complete: 0, abort: 0 };
+
+  /** Uploads in parts: parts are read from the file when sent, as S3 would; complete() is create-only like S3's with If-None-Match. */
+  async beginUpload(key: string): Promise<PartUpload> {
+    assertValidKey(key);
+    this.calls.beginUpload++;
+    const parts = new Map<number, Buffer>();
+    let done = false;
+    return {
+      key,
+      part: async (n, body) => {
+        this.calls.part++;
+        if (done) throw new StoreError(StoreErrorCode.NOT_FOUND, `no such upload: ${key}`, { key });
+        if (this.failParts > 0) {
+          this.failParts--;
+          throw new StoreError(StoreErrorCode.UNAVAILABLE, `injected failure: part ${n} of ${key}`, { key });
+        }
+        parts.set(n, await readBody(body));
+      },
+      complete: async (count, size, options) => {
+        this.calls.complete++;
+        if (done) throw new StoreError(StoreErrorCode.NOT_FOUND, `no such upload: ${key}`, { key });
+        const bodies: Buffer[] = [];
+        for (let n = 1; n <= count; n++) {
+          const b = parts.get(n);
+          if (b === undefined) throw new RangeError(`${key}: part ${n} of ${count} was never uploaded`);
+          if (n < count && b.length < MIN_PART_BYTES) throw new StoreError(StoreErrorCode.UNAVAILABLE, `${key}: part ${n} is ${b.length} bytes, under the ${MIN_PART_BYTES} minimum`, { key });
+          bodies.push(b);
+        }
+        const whole = Buffer.concat(bodies);
+        if (whole.length !== size) throw new RangeError(`${key}: parts hold ${whole.length} bytes, expected ${size}`);
+        done = true;
+        return this.#store(key, whole, { ifNoneMatch: '*', ...(options?.lock !== undefined && { lock: options.lock }) });
+      },
+      abort: async () => {
+        this.calls.abort++;
+        done = true;
+        parts.clear();
+      },
+    };
+  }
 
   async put(key: string, body: ObjectBody, options?: PutOptions): Promise<ObjectInfo> {
     assertValidKey(key);
@@ -53,9 +97,12 @@ export class MemoryObjectStore implements ObjectStore {
       this.failPuts--;
       throw new StoreError(StoreErrorCode.UNAVAILABLE, `injected failure: put ${key}`, { key });
     }
+    return this.#store(key, Buffer.isBuffer(body) ? copyOf(body) : await readBody(body), options);
+  }
+
+  #store(key: string, bytes: Buffer, options?: PutOptions): ObjectInfo {
     const lock = options?.lock;
     if (lock !== undefined && !this.#lockable) throw new StoreError(StoreErrorCode.UNAVAILABLE, `memory store cannot lock objects (put ${key} asked for ${lock.mode} Object Lock)`, { key });
-    const bytes = Buffer.isBuffer(body) ? copyOf(body) : await readBody(body);
     if (options?.ifNoneMatch === '*' && this.#objects.has(key)) {
       throw new StoreError(StoreErrorCode.EXISTS, `object exists: ${key}`, { key });
     }

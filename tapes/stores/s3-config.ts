@@ -46,9 +46,12 @@ export interface S3StoreOptions {
    * buffers in memory, and If-None-Match honoured natively where multipart needs a HEAD first.
    */
   readonly multipartThreshold?: number;
-  /** Multipart part size (default 64 MiB: 16 parts per GiB; S3 minimum 5 MiB). */
+  /**
+   * Multipart part size (default 128 MiB; S3 minimum 5 MiB). Segments go up in parts of this
+   * size while the drive is still writing them (tapes/segment-stream.ts).
+   */
   readonly partSize?: number;
-  /** Parts in flight per multipart upload (default 2); memory is about partSize x (queueSize + 1), 192 MiB by default. */
+  /** Parts in flight per multipart upload of a whole file (default 4); parts stream from disk, so memory does not grow with it. */
   readonly queueSize?: number;
   readonly conditionalWrites?: ConditionalWrites;
   /** SDK-level retries per request (see s3-retry.ts). */
@@ -63,14 +66,16 @@ export interface S3StoreOptions {
 export const S3_DEFAULTS = {
   region: 'us-east-1',
   /**
-   * Segment (object) size for cartridges in an S3 store when tapes.segmentSize is not set:
-   * 256 MiB = 4 segment PUTs per GiB (64 MiB made 16, and 96 with 16 MiB multipart parts).
-   * The cost: up to this much acknowledged data waits in staging before its upload starts.
+   * Segment (object) size for cartridges in an S3 store when tapes.segmentSize is not set.
+   * A segment goes up in `partSize` parts while it is written, so 1 GiB segments of 128 MiB
+   * parts cost 10 requests per GiB (create, 8 parts, complete) plus a manifest, and when the
+   * drive stops only the last part is left to send (split 4 ways). 64 MiB whole segments made
+   * 16 PUTs per GiB, and each waited in staging until it was sealed.
    */
-  segmentSize: 256 << 20,
+  segmentSize: 1 << 30,
   multipartThreshold: 512 << 20,
-  partSize: 64 << 20,
-  queueSize: 2,
+  partSize: 128 << 20,
+  queueSize: 4,
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 60_000,
   maxSockets: 64,

@@ -1,9 +1,8 @@
 // Request-level retries for the S3 store: exponential backoff with jitter for
 // throttling, 5xx and network errors. A RetryStrategyV2 for the SDK (it
-// retries every request whose body can be replayed, including each part of a
-// lib-storage multipart upload), and the same policy for the store's own loop
-// around streamed single PUTs, which the SDK refuses to retry ("non-retryable
-// streaming request").
+// retries every request whose body can be replayed), and the same policy for
+// the store's own loops around streamed PUTs and multipart parts, which the
+// SDK refuses to retry ("non-retryable streaming request").
 //
 // Unlike the SDK's StandardRetryStrategy there is no shared retry quota: the
 // quota (500 tokens, 5 per retry) drains during an outage of a few seconds

@@ -1,8 +1,10 @@
 // An ObjectStore on S3 (AWS, Ceph RGW, MinIO). Keys map to `<prefix>/<key>`
 // in one bucket. Buffers go up as one PutObject; file bodies are streamed from
-// disk, as one PutObject below `multipartThreshold` and as a lib-storage
-// multipart Upload above it, so a 64 MiB staging segment is never read into
-// memory whole (lib-storage holds about partSize x (queueSize + 1)).
+// disk, as one PutObject below `multipartThreshold` and as a multipart upload
+// of file-range parts above it (s3-multipart.ts, `queueSize` parts in
+// flight), so a staging segment is never read into memory whole.
+// beginUpload() hands out the same multipart upload for a segment that is
+// still being written.
 //
 // Failures surface as StoreError with a stable code (s3-errors.ts); requests
 // are retried with backoff first (s3-retry.ts). Configuration and the
@@ -27,7 +29,6 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { StoreErrorCode } from '../errors.ts';
 import {
   assertValidKey,
@@ -41,8 +42,10 @@ import {
   type ObjectLock,
   type ObjectPage,
   type ObjectStore,
+  type PartUpload,
   type PutOptions,
 } from '../object-store.ts';
+import { S3PartUpload, type MultipartContext } from './s3-multipart.ts';
 import { probeConditionalWrites, type ConditionalSupport } from './s3-conditional.ts';
 import { bucketLock, contentMd5, ensureLocked, lockParams, settleLock, type BucketLock } from './s3-lock.ts';
 import { createS3Client, parseS3Url, rootPrefix, S3_DEFAULTS, validateS3Options, type S3StoreOptions } from './s3-config.ts';
@@ -237,29 +240,40 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** lib-storage multipart upload; each part (a Buffer) is retried by the SDK, a failed upload is aborted. */
+  /** Multipart upload of a file range: `queueSize` parts in flight, each streamed from the file. */
   async #putMultipart(key: string, params: PutObjectCommandInput, src: FileRange, signal?: AbortSignal): Promise<PutResult> {
-    const stream = createReadStream(src.path, { start: src.offset, end: src.offset + src.length - 1, highWaterMark: 1 << 20 });
-    const abortController = new AbortController();
-    const onAbort = (): void => abortController.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const partSize = this.#options.partSize ?? S3_DEFAULTS.partSize;
+    // put() did the emulated create-only check already, or set If-None-Match for the native one.
+    const createOnly = params.IfNoneMatch === '*' ? 'native' : 'none';
+    const { IfNoneMatch: _, ...objectParams } = params;
+    const up = await S3PartUpload.begin(this.#multipart(() => Promise.resolve(createOnly)), key, objectParams, signal);
     try {
-      const upload = new Upload({
-        client: this.#client,
-        params: { ...params, Body: stream, ContentLength: src.length },
-        partSize: this.#options.partSize ?? S3_DEFAULTS.partSize,
-        queueSize: this.#options.queueSize ?? S3_DEFAULTS.queueSize,
-        leavePartsOnError: false,
-        abortController,
-      });
-      const r = await upload.done();
-      // RGW 16 answers CompleteMultipartUpload with an empty <ETag> (Red Hat BZ 2266579): no etag
-      // then, rather than a HEAD per segment (head() has it when someone needs it).
-      return { key, size: src.length, ...(r.ETag && { etag: r.ETag }), versionId: 'VersionId' in r ? r.VersionId : undefined };
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      stream.destroy();
+      const count = Math.ceil(src.length / partSize);
+      let next = 1;
+      const worker = async (): Promise<void> => {
+        for (let n = next++; n <= count; n = next++) {
+          const offset = (n - 1) * partSize;
+          await up.part(n, { path: src.path, offset: src.offset + offset, length: Math.min(partSize, src.length - offset) }, signal);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(count, Math.max(1, this.#options.queueSize ?? S3_DEFAULTS.queueSize)) }, worker));
+      const { versionId, ...info } = await up.completeVersion(count, src.length, signal);
+      return { ...info, versionId };
+    } catch (e) {
+      await up.abort();
+      throw e;
     }
+  }
+
+  /** What a multipart upload needs of this store. */
+  #multipart(createOnly: MultipartContext['createOnly']): MultipartContext {
+    return { client: this.#client, bucket: this.bucket, policy: this.#policy, createOnly };
+  }
+
+  async beginUpload(key: string, options: { readonly contentType?: string; readonly signal?: AbortSignal } = {}): Promise<PartUpload> {
+    options.signal?.throwIfAborted();
+    const createOnly = async (): Promise<'native' | 'emulated'> => ((await this.#conditionalSupport()).multipart ? 'native' : 'emulated');
+    return S3PartUpload.begin(this.#multipart(createOnly), key, this.putParams(this.objectKey(key), options.contentType), options.signal);
   }
 
   #conditionalSupport(): Promise<ConditionalSupport> {

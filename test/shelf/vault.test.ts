@@ -16,7 +16,7 @@ import { treeHash } from '../../tapes/stores/tree-hash.ts';
 import { FakeGlacier } from '../tapes/stores/fake-glacier.ts';
 
 const keys = new TapeKeys('');
-const SEG = (i: number): string => keys.segment('VLT001L6', i * 10, i * 10 + 9, i);
+const SEG = (i: number): string => keys.segment('VLT001L6', i * 10, i);
 
 async function setup(): Promise<{ catalog: Catalog; store: MemoryObjectStore; fake: FakeGlacier; shelf: Shelf; bodies: Buffer[] }> {
   const catalog = Catalog.open(':memory:');

@@ -35,10 +35,10 @@ test('close leaves the staging area empty and the store with segments and manife
   // Nothing remains in staging.
   t.deepEqual(await readdir(f.stagingDir), []);
   const keys = f.store.keys();
-  // Segments are named <first>-<last>-<seq> in fixed-width hex, in order.
+  // Segments are named <first>-<seq> in fixed-width hex, in order.
   const segs = keys.filter((k) => k.includes('/seg/'));
   t.true(segs.length >= 3);
-  t.regex(segs[0]!, /^vtl\/tapes\/TST001L6\/seg\/0{16}-[0-9a-f]{16}-[0-9a-f]{8}\.seg$/);
+  t.regex(segs[0]!, /^vtl\/tapes\/TST001L6\/seg\/0{16}-[0-9a-f]{8}\.seg$/);
   // The newest manifest names EOD 200.
   t.is(c.manifest.eodObjectId, 200);
   await f.cleanup();

@@ -11,7 +11,7 @@ import { RecordKind } from '../../tapes/record-format.ts';
 import { segmentFileName } from '../../tapes/segment-pipeline.ts';
 import { StagingSegment } from '../../tapes/staging-segment.ts';
 
-const key = (f: number, l: number, s: number): string => `t/seg/${f}-${l}-${s}`;
+const key = (f: number, s: number): string => `t/seg/${f}-${s}`;
 
 const manifest = (version: number, segments: ManifestSegment[], filemarks: number[] = []): Manifest => ({
   format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, barcode: 'REC001L6', version, createdAt: '2026-01-01T00:00:00Z',
@@ -21,7 +21,7 @@ const manifest = (version: number, segments: ManifestSegment[], filemarks: numbe
 });
 
 const seg = (seq: number, first: number, count: number): ManifestSegment => ({
-  seq, key: key(first, first + count - 1, seq), first, records: count, count, dataBytes: count * 100, size: 1, indexOffset: 1,
+  seq, key: key(first, seq), first, records: count, count, dataBytes: count * 100, size: 1, indexOffset: 1,
 });
 
 /** A staging file for segment `seq` with `blocks` 100-byte blocks, synced. */
@@ -101,7 +101,7 @@ test('a sealed pending segment gets its object key back', async (t) => {
   const bytes = await stage(dir, 2, 0, 3, true);
   const r = await restoreState('REC001L6', manifest(1, []), { base: 1, keep: 0, pending: [{ seq: 2, first: 0, count: 3, bytes, sealed: true }], attributes: {}, nextSeq: 3 }, dir, 1 << 16, key);
   // Ready to be uploaded again under its <first>-<last>-<seq> key.
-  t.is(r.model.segments[0]?.key, key(0, 2, 2));
+  t.is(r.model.segments[0]?.key, key(0, 2));
   t.is(r.model.segments[0]?.state, 'sealed');
   for (const s of r.model.segments) await s.staging?.close();
   await rm(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { StoreError, StoreErrorCode } from '../../tapes/errors.ts';
-import { listAll, type ObjectStore } from '../../tapes/object-store.ts';
+import { listAll, MIN_PART_BYTES, type ObjectStore } from '../../tapes/object-store.ts';
 
 export interface StoreFixture {
   readonly store: ObjectStore;
@@ -60,6 +60,76 @@ export function objectStoreContract(name: string, factory: () => Promise<StoreFi
     await rm(dir, { recursive: true, force: true });
     // The object keeps its content after the source file is gone.
     t.deepEqual(await store.get('k/immutable'), Buffer.from('sealed segment'));
+  });
+
+  // Uploads in parts (ObjectStore.beginUpload): only stores that offer them.
+  const withParts = (title: string, body: (store: ObjectStore & Required<Pick<ObjectStore, 'beginUpload'>>, file: string, t: import('ava').ExecutionContext) => Promise<void>): void => {
+    withStore(title, async (store, t) => {
+      if (store.beginUpload === undefined) {
+        t.pass('this store uploads whole objects only');
+        return;
+      }
+      const dir = await mkdtemp(path.join(tmpdir(), 'contract-'));
+      try {
+        // Bytes 0..(MIN_PART_BYTES*2 + 1000) with a pattern that shows misplaced parts.
+        const bytes = Buffer.alloc(MIN_PART_BYTES * 2 + 1000);
+        for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32BE(i, i);
+        const file = path.join(dir, 'growing');
+        await writeFile(file, bytes);
+        await body(store as ObjectStore & Required<Pick<ObjectStore, 'beginUpload'>>, file, t);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  };
+  const P = MIN_PART_BYTES;
+
+  withParts('an upload in parts is invisible until complete, then is the parts joined', async (store, file, t) => {
+    const up = await store.beginUpload('p/whole.seg');
+    await up.part(2, { path: file, offset: P, length: P });
+    await up.part(1, { path: file, offset: 0, length: P });
+    await up.part(3, { path: file, offset: 2 * P, length: 1000 });
+    // Parts sent in any order are not an object yet.
+    t.is(await store.head('p/whole.seg'), undefined);
+    const info = await up.complete(3, 2 * P + 1000);
+    // Completed: the object is the three ranges in part-number order.
+    t.is(info.size, 2 * P + 1000);
+    const got = await store.get('p/whole.seg');
+    t.is(got.length, 2 * P + 1000);
+    t.is(got.readUInt32BE(P), P);
+    t.is(got.readUInt32BE(2 * P + 996), 2 * P + 996);
+  });
+
+  withParts('a part sent again replaces the earlier one', async (store, file, t) => {
+    const up = await store.beginUpload('p/again.seg');
+    await up.part(1, { path: file, offset: P, length: P });
+    await up.part(1, { path: file, offset: 0, length: P });
+    await up.part(2, { path: file, offset: P, length: 8 });
+    await up.complete(2, P + 8);
+    const got = await store.get('p/again.seg');
+    // Part 1 is the second range sent as part 1.
+    t.is(got.readUInt32BE(0), 0);
+    t.is(got.readUInt32BE(P + 4), P + 4);
+  });
+
+  withParts('complete is create-only: an existing key is VTL_STORE_EXISTS and keeps its bytes', async (store, file, t) => {
+    await store.put('p/taken.seg', Buffer.from('first'));
+    const up = await store.beginUpload('p/taken.seg');
+    await up.part(1, { path: file, offset: 0, length: 100 });
+    const e = await t.throwsAsync(up.complete(1, 100));
+    // The upload does not replace the object.
+    t.true(isStoreError(StoreErrorCode.EXISTS)(e));
+    t.deepEqual(await store.get('p/taken.seg'), Buffer.from('first'));
+    await up.abort();
+  });
+
+  withParts('an aborted upload leaves nothing behind', async (store, file, t) => {
+    const up = await store.beginUpload('p/aborted.seg');
+    await up.part(1, { path: file, offset: 0, length: P });
+    await up.abort();
+    // No object, and the listing does not show one.
+    t.is(await store.head('p/aborted.seg'), undefined);
+    t.deepEqual((await store.list('p/')).objects, []);
   });
 
   withStore('get may read into a caller buffer; the result holds the bytes', async (store, t) => {

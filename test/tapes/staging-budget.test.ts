@@ -236,3 +236,19 @@ test('a PUT that landed but whose response was lost is recognised on retry (segm
   await r.close();
   await f.cleanup();
 });
+
+test('a full buffer held by one big open segment seals it instead of waiting on itself', async (t) => {
+  // 2 MiB buffer, 64 MiB segments: without the seal the open segment could never leave staging.
+  const budget = new StagingBudget({ limitBytes: 2 << 20, waitMs: 3000, pollMs: 5 });
+  const { f } = await setup(budget, { segmentBytes: 64 << 20 });
+  const c = await f.open();
+  await writeBlocks(c, 0, 384, BLOCK);
+  await c.close();
+  // 6 MiB went through a 2 MiB buffer: the open segment was sealed (and uploaded) each time the buffer filled.
+  t.true(c.manifest.segments.length >= 3);
+  t.is(budget.usedBytes, 0);
+  const d = await f.open();
+  t.deepEqual(await readAll(d), Array.from({ length: 384 }, (_, i) => `b${i}`));
+  await d.close();
+  await f.cleanup();
+});
