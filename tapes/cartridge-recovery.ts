@@ -92,6 +92,7 @@ export async function restoreState(
   for (const f of committedMarks) model.filemarks.push(f);
 
   const keepFiles = new Set<string>();
+  const last = pending[pending.length - 1];
   try {
     for (const p of pending) {
       const file = path.join(stagingDir, segmentFileName(p.seq));
@@ -105,8 +106,10 @@ export async function restoreState(
       const staging = await StagingSegment.recover(file, p.seq, p.first, p.bytes, p.sealed, batchBytes);
       if (!p.sealed && p.count < staging.index.count) await staging.truncate(p.count);
       const { encoding, current } = stagedEncoding(staging.coding, codec);
-      // Written under another key: seal it (uploaded by the pipeline) so new records start a segment of their own.
-      const seal = p.sealed || !current;
+      // Written under another key: seal it (uploaded by the pipeline) so new records start a
+      // segment of their own. Only the last segment stays open: an earlier unsealed one was
+      // sealing behind the writes when the gateway stopped.
+      const seal = p.sealed || !current || p !== last;
       if (seal) await staging.seal();
       const sealed = staging.sealed;
       const ref: SegmentRef = {

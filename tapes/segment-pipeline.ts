@@ -110,6 +110,8 @@ export class SegmentPipeline {
   /** Aborts retries (uploads, commit backoff) when the cartridge is abandoned. */
   readonly #stop = new AbortController();
   readonly #uploadAborts = new Map<number, AbortController>();
+  /** Seals running behind the writes (#sealBehind). */
+  readonly #sealing = new Set<Promise<void>>();
   /** Uploads in parts of open (and just sealed) segments, by seq. */
   readonly #streams = new Map<number, SegmentStream>();
   /** Manifest commits in a row that failed on an unreachable store. */
@@ -195,12 +197,35 @@ export class SegmentPipeline {
   /** Append one record at EOD (the caller has cut the tape to the position first). */
   async append(kind: RecordKind, payload: Buffer, isFilemark: boolean, coding?: RecordCoding): Promise<void> {
     this.throwIfFailed();
-    const ref = this.#open ?? (await this.#openSegment());
+    let ref = this.#open;
+    // A full segment is sealed when the next block comes (filemarks still join it, so a
+    // file's closing filemark does not make a segment of its own), and in the background:
+    // the footer and its fsync overlap the next writes instead of holding this one.
+    if (ref !== undefined && !isFilemark && ref.staging!.length >= this.#segmentBytes) {
+      this.#sealBehind(ref);
+      ref = undefined;
+    }
+    ref ??= await this.#openSegment();
     const pending = ref.staging!.append(kind, payload, coding);
     if (pending !== undefined) await pending;
     this.#c.model.appendRecord(isFilemark, payload.length);
     this.#streams.get(ref.seq)?.grown(ref.staging!.written);
-    if (ref.staging!.length >= this.#segmentBytes) await this.#seal();
+  }
+
+  /** Seal `ref` (the open segment) without waiting; sync points, cuts and close wait for it. */
+  #sealBehind(ref: SegmentRef): void {
+    this.#open = undefined;
+    const sealing = this.#sealRef(ref).catch((e: unknown) => {
+      if (!this.#abandoned) this.#fail(e);
+    });
+    this.#sealing.add(sealing);
+    void sealing.finally(() => this.#sealing.delete(sealing));
+  }
+
+  /** Wait for segments sealing behind the writes. */
+  async #sealed(): Promise<void> {
+    while (this.#sealing.size > 0) await Promise.all([...this.#sealing]);
+    this.throwIfFailed();
   }
 
   /**
@@ -211,6 +236,7 @@ export class SegmentPipeline {
    */
   async cut(p: number): Promise<void> {
     const deadline = Date.now() + this.#syncWaitMs;
+    await this.#sealed();
     try {
       for (;;) {
         await this.#waitConfirmed(deadline);
@@ -254,7 +280,7 @@ export class SegmentPipeline {
    * syncWaitMs without that).
    */
   async flush(): Promise<void> {
-    this.throwIfFailed();
+    await this.#sealed();
     const open = this.#open;
     if (open !== undefined && (this.#sealOnFlush || this.#syncToStore) && !open.staging!.isEmpty) {
       await this.#seal();
@@ -307,6 +333,7 @@ export class SegmentPipeline {
   /** Release file handles; nothing more is committed (crash simulation, after close, error paths). */
   async abandon(): Promise<void> {
     this.#abandoned = true;
+    await Promise.allSettled([...this.#sealing]);
     this.#stop.abort();
     for (const a of this.#uploadAborts.values()) a.abort();
     for (const s of this.#streams.values()) s.abort();
@@ -348,10 +375,15 @@ export class SegmentPipeline {
     }));
   }
 
+  /** Seal the open segment (and wait for any sealing behind the writes). */
   async #seal(): Promise<void> {
     const ref = this.#open;
-    if (ref === undefined) return;
     this.#open = undefined;
+    if (ref !== undefined) await this.#sealRef(ref);
+    await this.#sealed();
+  }
+
+  async #sealRef(ref: SegmentRef): Promise<void> {
     const model = this.#c.model;
     if (ref.records === 0) {
       model.segments.splice(model.segments.indexOf(ref), 1);
@@ -363,6 +395,8 @@ export class SegmentPipeline {
     ref.indexOffset = indexOffset;
     ref.state = 'sealed';
     await this.#serial(() => this.#writeJournal());
+    // Abandoned meanwhile (a simulated crash): the journal did not record the seal, so nothing may go up.
+    if (this.#abandoned) return;
     this.#startUpload(ref);
     this.throwIfFailed();
   }

@@ -25,6 +25,7 @@ export class StagingSegment {
   #length: number;
   #synced: { bytes: number; records: number };
   #sealed: { size: number; indexOffset: number } | undefined;
+  #draining: Promise<void> = Promise.resolve();
 
   private constructor(path: string, seq: number, first: number, fh: fs.FileHandle, batchBytes: number, index: RecordIndex, length: number, coding = new CodingTally()) {
     this.path = path;
@@ -136,8 +137,17 @@ export class StagingSegment {
     this.#batchStart += RECORD_HEADER_BYTES + payload.length;
   }
 
-  /** Write the batch buffer to the file (no fsync). */
-  async drain(): Promise<void> {
+  /**
+   * Write the batch buffer to the file (no fsync). Drains run one at a time:
+   * a read (which drains first) can meet a seal's drain of the same segment.
+   */
+  drain(): Promise<void> {
+    const run = this.#draining.then(() => this.#drainNow());
+    this.#draining = run.catch(() => undefined);
+    return run;
+  }
+
+  async #drainNow(): Promise<void> {
     if (this.#batchUsed === 0) return;
     const n = this.#batchUsed;
     let done = 0;

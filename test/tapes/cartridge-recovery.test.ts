@@ -47,6 +47,21 @@ test('journal relative to the newest manifest: committed prefix plus pending seg
   await rm(dir, { recursive: true, force: true });
 });
 
+test('a segment that was sealing behind the writes is sealed on recovery; only the last one stays open', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'rec-'));
+  const a = await stage(dir, 3, 10, 4, false);
+  const b = await stage(dir, 4, 14, 2, false);
+  const m = manifest(2, [seg(1, 0, 5), seg(2, 5, 5)]);
+  const pending = [{ seq: 3, first: 10, count: 4, bytes: a, sealed: false }, { seq: 4, first: 14, count: 2, bytes: b, sealed: false }];
+  const r = await restoreState('REC001L6', m, { base: 2, keep: 2, pending, attributes: {}, nextSeq: 5 }, dir, 1 << 16, key);
+  // Segment 3 is sealed (it will upload), segment 4 takes further writes: EOD 16.
+  t.is(r.model.eod, 16);
+  t.deepEqual(r.model.segments.map((s) => [s.seq, s.state]), [[1, 'committed'], [2, 'committed'], [3, 'sealed'], [4, 'open']]);
+  t.truthy(r.model.segments[2]!.staging!.sealed);
+  for (const s of r.model.segments) await s.staging?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
 test('a journaled cut trims the committed tape', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'rec-'));
   const m = manifest(2, [seg(1, 0, 5), seg(2, 5, 5)], [2, 7]);
