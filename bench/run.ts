@@ -4,7 +4,7 @@
 // and each target's peak RSS (VmHWM). tape: tgt's drive LUN (tgt-ref.sh, tape loaded) beside drive 0
 // of an s3vtl library with one 4 GiB cartridge that loadDrive() moves in with MOVE MEDIUM first.
 // s3: see bench/s3.ts (tape writes to the S3 store on an RGW beside that RGW's PUT ceiling).
-//   node --import=tsx bench/run.ts disk|tape [--reps 3] [--size 1G] [--only tgt|ours]
+//   node --import=tsx bench/run.ts disk|tape [--reps 3] [--size 1G] [--only tgt|ours] [--case 'var qd1'] [--mode write]
 //   node --import=tsx bench/run.ts s3 [--reps 1] [--size 1G] [--segment SIZE] [--query k=v&...] [--no-verify]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,8 @@ const { values: o, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     reps: { type: 'string' }, size: { type: 'string', default: '1G' }, only: { type: 'string' },
+    // disk/tape: run only the cases whose name contains this; iscsi-tape-bench --mode (both, write: no read-back)
+    case: { type: 'string' }, mode: { type: 'string', default: 'both' },
     // s3 mode: segment size override, extra s3:// query options, uploads in flight, read-back check
     segment: { type: 'string' }, query: { type: 'string' }, concurrency: { type: 'string', default: '4' }, 'no-verify': { type: 'boolean', default: false },
   },
@@ -123,8 +125,9 @@ try {
   const results = new Map<string, BenchJson[]>(); // "case|side" -> runs
   for (let rep = 1; rep <= Number(o.reps); rep++) {
     for (const [name, args] of cases) {
+      if (o.case !== undefined && !name.includes(o.case)) continue;
       for (const s of sides) {
-        const r = await tapeBench(s.url, [...args, '--seed', String(rep)]);
+        const r = await tapeBench(s.url, [...args, '--seed', String(rep), ...(o.mode === 'both' ? [] : ['--mode', o.mode!])]);
         const j = r.json ?? { ok: false, error: r.stderr.trim() };
         if (!j.ok) console.error(`rep ${rep} ${name} ${s.name}: FAILED ${j.error ?? ''} ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
         else console.error(`rep ${rep} ${name} ${s.name}: write ${j.write_MBps} read ${j.read_MBps} MB/s`);

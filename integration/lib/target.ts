@@ -90,7 +90,7 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
     mkdirSync(data, { recursive: true });
     writeFileSync(cfg, renderConfig(specs, `127.0.0.1:${port}`, data, opts.config));
     const storeArgs = explicit === undefined && store.kind === 's3' ? ['--store', store.url] : [];
-    child = spawnLogged(process.execPath, ['--import=tsx', 'src/main.ts', 'serve', '--config', cfg, '--listen', `127.0.0.1:${port}`, '--data', data, ...storeArgs], logFile, { ...store.env, ...opts.env });
+    child = spawnLogged(process.execPath, [...(process.env.S3VTL_IT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import=tsx', 'src/main.ts', 'serve', '--config', cfg, '--listen', `127.0.0.1:${port}`, '--data', data, ...storeArgs], logFile, { ...store.env, ...opts.env });
     await waitListening(port, opts.startTimeoutMs ?? 30_000, exitedMsg);
   }
 
