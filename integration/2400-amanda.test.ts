@@ -104,6 +104,8 @@ test.serial('boot B: amdump + amfetchdump round trip through chg-robot', async (
     t.regex(r.stdout, new RegExp(`^PASS ${s} `, 'm'), `${s} failed`);
   }
   t.regex(r.stdout, /restored files match \(\d+ files\)/);
+  // amanda-test.sh retries amfetchdump once after Amanda's own start_part_impl assertion.
+  if (/^RETRY amfetchdump/m.test(r.stdout)) t.log('amfetchdump retried once after Amanda\'s start_part_impl assertion');
   t.regex(r.stdout, /^9 passed, 0 failed$/m);
   t.is(r.code, 0);
 });
