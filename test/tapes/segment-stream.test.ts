@@ -6,6 +6,7 @@
 import test from 'ava';
 import { StoreError, StoreErrorCode } from '../../tapes/errors.ts';
 import { MIN_PART_BYTES, type PartUpload } from '../../tapes/object-store.ts';
+import { MemoryObjectStore } from '../../tapes/stores/memory-store.ts';
 import { SegmentUploader } from '../../tapes/uploader.ts';
 import { BARCODE, makeFixture, readAll, writeBlocks } from './cartridge-fixture.ts';
 
@@ -135,5 +136,20 @@ test('a crash with parts in flight: reopened, the open segment is sent again and
   await d.close();
   // After the close, the bucket holds the segment (streamed again from the start) and the manifest names it.
   t.is(f.store.keys().filter((k) => k.includes(`/${BARCODE}/seg/`)).length, 1);
+  await f.cleanup();
+});
+
+test('a locked pool: the object completed from parts carries the lock', async (t) => {
+  const store = new MemoryObjectStore({ objectLock: true });
+  const f = await makeFixture(streaming);
+  const c = await f.open({ store, lock: { mode: 'COMPLIANCE', days: 30 } });
+  await writeBlocks(c, 0, 192, BLOCK);
+  await c.close();
+  const seg = store.keys().find((k) => k.includes('/seg/'))!;
+  // Completed from parts (no whole put), and locked as the pool says, about 30 days out.
+  t.is(store.calls.complete, 1);
+  const lock = store.locks.get(seg)?.[0];
+  t.is(lock?.mode, 'COMPLIANCE');
+  t.true(Math.abs(lock!.retainUntil.getTime() - Date.now() - 30 * 86_400_000) < 60_000);
   await f.cleanup();
 });
