@@ -103,6 +103,29 @@ test('s3: a 40 MiB file body goes up as a multipart upload and reads back, also 
   await emptyAndClose(s);
 });
 
+test('s3: multipart uploads left by an earlier run are aborted; newer ones and other prefixes are kept', async (t) => {
+  const s = store();
+  const other = store();
+  const file = await fileOf('stale', randomBytes(6 * MiB));
+  const stale = await s.beginUpload('tapes/STL001L6/seg/0000000000000000-00000001.seg');
+  await stale.part(1, { path: file, offset: 0, length: 5 * MiB });
+  const elsewhere = await other.beginUpload('tapes/STL002L6/seg/0000000000000000-00000001.seg');
+  await new Promise((r) => setTimeout(r, 1500)); // RGW's Initiated has one-second resolution
+  const cutoff = new Date();
+  await new Promise((r) => setTimeout(r, 1500));
+  const fresh = await s.beginUpload('tapes/STL001L6/seg/0000000000000000-00000002.seg');
+  await fresh.part(1, { path: file, offset: 0, length: 6 * MiB });
+  // Only the upload begun before the cutoff under this store's prefix goes.
+  t.is(await s.abortStaleUploads('tapes/', cutoff), 1);
+  await t.throwsAsync(stale.complete(1, 5 * MiB));
+  // The newer upload still completes; the other prefix's upload is untouched.
+  t.is((await fresh.complete(1, 6 * MiB)).size, 6 * MiB);
+  t.is(await other.abortStaleUploads('tapes/', new Date(Date.now() + 5000)), 1);
+  await elsewhere.abort();
+  await emptyAndClose(s);
+  await emptyAndClose(other);
+});
+
 test('s3: a file range between 1 MiB and the threshold is one streamed PutObject', async (t) => {
   const s = store();
   const data = randomBytes(6 * MiB);

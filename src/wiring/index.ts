@@ -11,6 +11,8 @@ import type { Config, DiskConfig, TargetConfig } from '../config.ts';
 import { IscsiServer, type TargetDefinition } from '../iscsi/server.ts';
 import type { Logger } from '../log.ts';
 import { S3_DEFAULTS } from '../../tapes/stores/s3-config.ts';
+import { S3ObjectStore } from '../../tapes/stores/s3-store.ts';
+import { TapeKeys } from '../../tapes/keys.ts';
 import { buildLibrary, type BuiltLibrary } from './library.ts';
 import { cartridgeLock, openStore, type OpenedStore } from './store.ts';
 import { serialFor } from './serial.ts';
@@ -60,7 +62,17 @@ interface TapeSide {
 async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
   // Keys load before anything opens: a missing or malformed key stops the start with its config key.
   const codecFor = poolCodecs(config);
+  const startedAt = new Date();
   const opened = await openStore(config.store, { pools: config.pools });
+  if (opened.store instanceof S3ObjectStore) {
+    // Parts of segments that were streaming when the gateway last stopped: their staged
+    // files go up again, so the parts only cost storage. Not awaited: starting does not wait on it.
+    const tapesLog = log.child({ layer: 'tapes' });
+    opened.store.abortStaleUploads(new TapeKeys('').tapesPrefix, startedAt).then(
+      (n) => n > 0 && tapesLog.info('aborted multipart uploads left by an earlier run', { count: n }),
+      (e: unknown) => tapesLog.warn('could not list or abort multipart uploads left by an earlier run', { error: (e as Error).message }),
+    );
+  }
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
   // An S3 store takes bigger segments (fewer requests per GiB) unless the config sets one.
   const segmentBytes = config.tapes.segmentSize ?? (config.store.startsWith('s3://') ? S3_DEFAULTS.segmentSize : undefined);

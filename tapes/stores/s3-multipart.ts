@@ -15,6 +15,7 @@ import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
@@ -135,3 +136,26 @@ export class S3PartUpload implements PartUpload {
   }
 }
 
+
+/**
+ * Abort the multipart uploads under `s3Prefix` begun before `before`: the
+ * parts of segments a gateway was streaming when it stopped (their staged
+ * files are uploaded again on restart), which S3 would otherwise keep, and
+ * bill, until a lifecycle rule removes them. Returns how many were aborted.
+ */
+export async function abortStaleUploads(client: S3Client, bucket: string, s3Prefix: string, before: Date): Promise<number> {
+  let aborted = 0;
+  let KeyMarker: string | undefined;
+  let UploadIdMarker: string | undefined;
+  for (;;) {
+    const r = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: s3Prefix, KeyMarker, UploadIdMarker }));
+    for (const u of r.Uploads ?? []) {
+      if (u.Key === undefined || u.UploadId === undefined || u.Initiated === undefined || u.Initiated >= before) continue;
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+      aborted++;
+    }
+    if (r.IsTruncated !== true) return aborted;
+    KeyMarker = r.NextKeyMarker;
+    UploadIdMarker = r.NextUploadIdMarker;
+  }
+}

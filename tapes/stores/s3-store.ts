@@ -45,7 +45,7 @@ import {
   type PartUpload,
   type PutOptions,
 } from '../object-store.ts';
-import { S3PartUpload, type MultipartContext } from './s3-multipart.ts';
+import { abortStaleUploads, S3PartUpload, type MultipartContext } from './s3-multipart.ts';
 import { probeConditionalWrites, type ConditionalSupport } from './s3-conditional.ts';
 import { bucketLock, contentMd5, ensureLocked, lockParams, settleLock, type BucketLock } from './s3-lock.ts';
 import { createS3Client, parseS3Url, rootPrefix, S3_DEFAULTS, validateS3Options, type S3StoreOptions } from './s3-config.ts';
@@ -268,6 +268,16 @@ export class S3ObjectStore implements ObjectStore {
   /** What a multipart upload needs of this store. */
   #multipart(createOnly: MultipartContext['createOnly']): MultipartContext {
     return { client: this.#client, bucket: this.bucket, policy: this.#policy, createOnly };
+  }
+
+  /** Abort multipart uploads under `prefix` (a key prefix) begun before `before` (see abortStaleUploads). */
+  async abortStaleUploads(prefix: string, before: Date): Promise<number> {
+    assertValidPrefix(prefix);
+    try {
+      return await abortStaleUploads(this.#client, this.bucket, this.#root + prefix, before);
+    } catch (e) {
+      throw mapS3Error(e, 'abort stale uploads', prefix, this.bucket);
+    }
   }
 
   async beginUpload(key: string, options: { readonly contentType?: string; readonly signal?: AbortSignal } = {}): Promise<PartUpload> {
