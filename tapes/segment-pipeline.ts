@@ -110,6 +110,12 @@ export class SegmentPipeline {
   /** Aborts retries (uploads, commit backoff) when the cartridge is abandoned. */
   readonly #stop = new AbortController();
   readonly #uploadAborts = new Map<number, AbortController>();
+  /**
+   * Committed segments an overwrite cut away, with the newest manifest version
+   * that names them: deleted from the store with that version. Kept in memory
+   * only: a cartridge unloaded before then leaves them in the store.
+   */
+  #graveyard: { readonly key: string; readonly until: number }[] = [];
   /** Seals running behind the writes (#sealBehind). */
   readonly #sealing = new Set<Promise<void>>();
   /** Uploads in parts of open (and just sealed) segments, by seq. */
@@ -443,6 +449,8 @@ export class SegmentPipeline {
     this.#streams.get(ref.seq)?.abort();
     this.#streams.delete(ref.seq);
     if (ref.state === 'uploaded') void this.#c.store.delete([ref.key]).catch(this.#c.onError);
+    // Committed: the manifests kept in the store still name it, up to the newest one.
+    if (ref.state === 'committed' && this.#keepManifests > 0) this.#graveyard.push({ key: ref.key, until: this.#manifest.version });
     // An upload retrying through an outage would hold the file until the store returns.
     this.#uploadAborts.get(ref.seq)?.abort();
     const staging = ref.staging;
@@ -566,8 +574,13 @@ export class SegmentPipeline {
     }
     if (freed.length > 0) this.#budget.released();
     if (this.#keepManifests > 0 && m.version > this.#keepManifests) {
-      // Not awaited: in an outage the store's retries would hold seals and sync points behind it.
-      void this.#c.store.delete([this.#c.keys.manifest(m.barcode, m.version - this.#keepManifests)]).catch(this.#c.onError);
+      // The oldest kept version goes, and with it the segments cut away that only versions
+      // up to it named. Not awaited: in an outage the store's retries would hold seals and
+      // sync points behind it.
+      const gone = m.version - this.#keepManifests;
+      const dead = this.#graveyard.filter((g) => g.until <= gone).map((g) => g.key);
+      if (dead.length > 0) this.#graveyard = this.#graveyard.filter((g) => g.until > gone);
+      void this.#c.store.delete([this.#c.keys.manifest(m.barcode, gone), ...dead]).catch(this.#c.onError);
     }
     try {
       await this.#c.sink?.manifestCommitted(m, key);

@@ -217,3 +217,27 @@ test('many sync points: the compacted journal still recovers the last one', asyn
   await d.close();
   await f.cleanup();
 });
+
+test('segments an overwrite cut away leave the store once no kept manifest names them', async (t) => {
+  const f = await makeFixture({ keepManifests: 2 });
+  const c = await f.open();
+  await writeBlocks(c, 0, 200);
+  await c.flush();
+  const segKeys = (): string[] => f.store.keys().filter((k) => k.includes('/seg/'));
+  // Let the first pass reach the store.
+  await c.rewind();
+  const first = new Set(segKeys());
+  t.true(first.size >= 3);
+  // Overwrite from BOT with enough to commit more than two new manifest versions.
+  await writeBlocks(c, 1000, 1200);
+  await c.close();
+  const left = segKeys().filter((k) => first.has(k));
+  // Every segment of the first pass is gone (the two kept manifests name only the new ones).
+  t.deepEqual(left, []);
+  const names = new Set(c.manifest.segments.map((s) => s.key));
+  t.deepEqual(segKeys().sort(), [...names].sort());
+  const d = await f.open();
+  t.deepEqual(await readAll(d), numbered(1000, 1200));
+  await d.close();
+  await f.cleanup();
+});
