@@ -176,8 +176,9 @@ export class SegmentPipeline {
     // An open segment leaves staging only once sealed: when the buffer is full and this
     // cartridge's open segment holds a fair share of it (half of an even split), seal it,
     // so drives never wait for room that only their own open segments could free.
+    // The size test comes first: `full` sums every cartridge's staged bytes.
     const open = this.#open;
-    if (open !== undefined && this.#budget.full && open.staging!.length >= this.#budget.limitBytes / (2 * Math.max(1, this.#budget.members))) await this.#seal();
+    if (open !== undefined && open.staging!.length >= this.#budget.limitBytes / (2 * Math.max(1, this.#budget.members)) && this.#budget.full) await this.#seal();
     await this.#budget.admit(this.#c.barcode);
     this.throwIfFailed();
   }
@@ -373,12 +374,9 @@ export class SegmentPipeline {
 
   /** Start uploading an open segment in parts, where that is configured and the store can. */
   #stream(ref: SegmentRef): void {
-    if (this.#partBytes === 0) return;
-    const store = this.#c.store;
-    if (store.beginUpload === undefined) return;
-    this.#streams.set(ref.seq, new SegmentStream({
-      store: store as ObjectStore & Required<Pick<ObjectStore, 'beginUpload'>>, uploader: this.#c.uploader, key: ref.key, path: ref.staging!.path, partBytes: this.#partBytes,
-    }));
+    const begin = this.#c.store.beginUpload?.bind(this.#c.store);
+    if (this.#partBytes === 0 || begin === undefined) return;
+    this.#streams.set(ref.seq, new SegmentStream({ begin, uploader: this.#c.uploader, key: ref.key, path: ref.staging!.path, partBytes: this.#partBytes }));
   }
 
   /** Seal the open segment (and wait for any sealing behind the writes). */
@@ -416,15 +414,19 @@ export class SegmentPipeline {
     const stream = this.#streams.get(ref.seq);
     this.#streams.delete(ref.seq);
     const whole = (): Promise<void> => this.#c.uploader.upload(job);
-    const upload = stream?.started === true
-      ? stream.finish(ref.size, lock).catch((e: unknown) => {
-          stream.abort();
-          if (abort.signal.aborted) throw e;
-          this.#log?.warn('segment upload in parts failed, uploading it whole', { key: ref.key, error: (e as Error).message });
-          return whole();
-        })
-      : (stream?.abort(), whole());
-    abort.signal.addEventListener('abort', () => stream?.abort(), { once: true });
+    let upload: Promise<void>;
+    if (stream?.started === true) {
+      abort.signal.addEventListener('abort', () => stream.abort(), { once: true });
+      upload = stream.finish(ref.size, lock).catch((e: unknown) => {
+        stream.abort();
+        if (abort.signal.aborted) throw e;
+        this.#log?.warn('segment upload in parts failed, uploading it whole', { key: ref.key, error: (e as Error).message });
+        return whole();
+      });
+    } else {
+      stream?.abort(); // smaller than a part: nothing was sent
+      upload = whole();
+    }
     const p = upload.then(
       () => {
         if (ref.dropped) return this.#c.store.delete([ref.key]).catch(() => undefined);

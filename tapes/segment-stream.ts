@@ -11,11 +11,12 @@
 // segment) ends it; the pipeline then uploads the sealed file with put() as
 // before. Parts share the uploader's slots and its retry-through-outage loop.
 
-import { MIN_PART_BYTES, type ObjectLock, type ObjectStore, type PartUpload } from './object-store.ts';
+import { MIN_PART_BYTES, type ObjectLock, type PartUpload } from './object-store.ts';
 import type { SegmentUploader } from './uploader.ts';
 
 export interface SegmentStreamOptions {
-  readonly store: ObjectStore & Required<Pick<ObjectStore, 'beginUpload'>>;
+  /** The store's beginUpload. */
+  readonly begin: (key: string, options: { readonly signal: AbortSignal }) => Promise<PartUpload>;
   readonly uploader: SegmentUploader;
   readonly key: string;
   /** The staging file. */
@@ -39,11 +40,6 @@ export class SegmentStream {
   constructor(o: SegmentStreamOptions) {
     this.#o = o;
     this.#partBytes = Math.max(MIN_PART_BYTES, o.partBytes);
-  }
-
-  /** Why streaming ended early (then the sealed file must be uploaded whole), or undefined. */
-  get failure(): unknown {
-    return this.#failure;
   }
 
   /** Whether any part went out (else finish() has nothing to build on: upload the file whole). */
@@ -83,7 +79,7 @@ export class SegmentStream {
 
   #begin(): Promise<PartUpload> {
     const signal = this.#abort.signal;
-    this.#upload ??= this.#o.uploader.run(`${this.#o.key} (begin)`, () => this.#o.store.beginUpload(this.#o.key, { signal }), signal);
+    this.#upload ??= this.#o.uploader.run(`${this.#o.key} (begin)`, () => this.#o.begin(this.#o.key, { signal }), signal);
     return this.#upload;
   }
 

@@ -12,7 +12,6 @@ import { IscsiServer, type TargetDefinition } from '../iscsi/server.ts';
 import type { Logger } from '../log.ts';
 import { S3_DEFAULTS } from '../../tapes/stores/s3-config.ts';
 import { S3ObjectStore } from '../../tapes/stores/s3-store.ts';
-import { TapeKeys } from '../../tapes/keys.ts';
 import { buildLibrary, type BuiltLibrary } from './library.ts';
 import { cartridgeLock, openStore, type OpenedStore } from './store.ts';
 import { serialFor } from './serial.ts';
@@ -64,16 +63,8 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
   const codecFor = poolCodecs(config);
   const startedAt = new Date();
   const opened = await openStore(config.store, { pools: config.pools });
-  if (opened.store instanceof S3ObjectStore) {
-    // Parts of segments that were streaming when the gateway last stopped: their staged
-    // files go up again, so the parts only cost storage. Not awaited: starting does not wait on it.
-    const tapesLog = log.child({ layer: 'tapes' });
-    opened.store.abortStaleUploads(new TapeKeys('').tapesPrefix, startedAt).then(
-      (n) => n > 0 && tapesLog.info('aborted multipart uploads left by an earlier run', { count: n }),
-      (e: unknown) => tapesLog.warn('could not list or abort multipart uploads left by an earlier run', { error: (e as Error).message }),
-    );
-  }
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
+  const tapesLog = log.child({ layer: 'tapes' });
   // An S3 store takes bigger segments (fewer requests per GiB) unless the config sets one.
   const segmentBytes = config.tapes.segmentSize ?? (config.store.startsWith('s3://') ? S3_DEFAULTS.segmentSize : undefined);
   const pool = new CartridgePool({
@@ -89,11 +80,19 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
     },
     staging: { limitBytes: config.tapes.staging.limit, waitMs: config.tapes.staging.waitSeconds * 1000 },
     upload: { concurrency: config.tapes.uploadConcurrency },
-    log: log.child({ layer: 'tapes' }),
+    log: tapesLog,
     onError: (e, barcode) => log.error('cartridge background error', { barcode, error: String(e) }),
     codecFor,
     lockPolicy: (spec) => cartridgeLock(config.pools, spec),
   });
+  if (opened.store instanceof S3ObjectStore) {
+    // Parts of segments that were streaming when the gateway last stopped: their staged
+    // files go up again, so the parts only cost storage. Not awaited: starting does not wait on it.
+    opened.store.abortStaleUploads(pool.keys.tapesPrefix, startedAt).then(
+      (n) => n > 0 && tapesLog.info('aborted multipart uploads left by an earlier run', { count: n }),
+      (e: unknown) => tapesLog.warn('could not list or abort multipart uploads left by an earlier run', { error: (e as Error).message }),
+    );
+  }
   return { opened, catalog, pool };
 }
 

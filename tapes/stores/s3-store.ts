@@ -245,8 +245,7 @@ export class S3ObjectStore implements ObjectStore {
     const partSize = this.#options.partSize ?? S3_DEFAULTS.partSize;
     // put() did the emulated create-only check already, or set If-None-Match for the native one.
     const createOnly = params.IfNoneMatch === '*' ? 'native' : 'none';
-    const { IfNoneMatch: _, ...objectParams } = params;
-    const up = await S3PartUpload.begin(this.#multipart(() => Promise.resolve(createOnly)), key, objectParams, signal);
+    const up = await S3PartUpload.begin(this.#multipart(() => Promise.resolve(createOnly)), key, params, signal);
     try {
       const count = Math.ceil(src.length / partSize);
       let next = 1;
@@ -257,8 +256,7 @@ export class S3ObjectStore implements ObjectStore {
         }
       };
       await Promise.all(Array.from({ length: Math.min(count, Math.max(1, this.#options.queueSize ?? S3_DEFAULTS.queueSize)) }, worker));
-      const { versionId, ...info } = await up.completeVersion(count, src.length, signal);
-      return { ...info, versionId };
+      return await up.completeVersion(count, src.length, signal);
     } catch (e) {
       await up.abort();
       throw e;
