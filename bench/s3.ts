@@ -210,7 +210,7 @@ export async function benchS3(o: S3BenchOptions): Promise<void> {
         ceilingMBps, ceilingPhase: phase, counts, segmentBytes, segments: segs.length, stagingPeak, readMBps, readRequests,
       };
       reps.push(rr);
-      console.error(`rep ${rep + 1}: staging ${f1(rr.stagingMBps)} MB/s, to S3 ${f1(rr.s3MBps)} MB/s (unload ${rr.unloadS.toFixed(1)} s), ceiling ${f1(ceilingMBps)} MB/s, ${counts.requests} requests, ${segs.length} segments of ${sizeMiB} MiB${o.verify ? `, read ${f1(readMBps)} MB/s verified` : ''}`);
+      console.error(`rep ${rep + 1}: staging ${f1(rr.stagingMBps)} MB/s (WRITEs ${f1(Number(j.write_MBps))} MB/s, WRITE FILEMARKS ${Number(j.flush_s).toFixed(2)} s), to S3 ${f1(rr.s3MBps)} MB/s (unload ${rr.unloadS.toFixed(1)} s), ceiling ${f1(ceilingMBps)} MB/s, ${counts.requests} requests, ${segs.length} segments of ${sizeMiB} MiB${o.verify ? `, read ${f1(readMBps)} MB/s verified` : ''}`);
     }
     // ---- the table ----
     const m = (k: (r: Rep) => number): number => median(reps.map(k));

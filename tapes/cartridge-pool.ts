@@ -4,6 +4,7 @@
 // staging budget (the upload buffer's size limit) and one read cache across
 // cartridges, and lets a barcode be open only once.
 
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Cartridge, type CartridgeMedium } from './cartridge.ts';
 import { CartridgeError, CartridgeErrorCode } from './errors.ts';
@@ -14,6 +15,7 @@ import type { PipelineOptions } from './segment-pipeline.ts';
 import type { RecordCodec } from './record-codec.ts';
 import { type ReadCacheOptions, SegmentReader } from './segment-reader.ts';
 import { StagingBudget, type StagingBudgetOptions } from './staging-budget.ts';
+import { TRASH_DIR } from './staging-segment.ts';
 import { SegmentUploader, type TapesLog, type UploaderOptions } from './uploader.ts';
 
 /** A cartridge as the catalog knows it. */
@@ -66,6 +68,8 @@ export class CartridgePool {
     this.#uploader = new SegmentUploader(options.store, { ...log, ...options.upload });
     this.#budget = new StagingBudget({ ...log, ...options.staging });
     this.#reader = new SegmentReader(options.store, options.readCache);
+    // Files a stopped gateway was still unlinking in the background.
+    void rm(path.join(options.stagingDir, TRASH_DIR), { recursive: true, force: true }).catch(() => undefined);
   }
 
   get keys(): TapeKeys {

@@ -23,7 +23,7 @@ import type { RecordCoding, RecordIndex, RecordKind } from './record-format.ts';
 import type { SegmentReader } from './segment-reader.ts';
 import type { StagingJournal, JournalEntry } from './staging-journal.ts';
 import { StagingBudget } from './staging-budget.ts';
-import { StagingSegment } from './staging-segment.ts';
+import { StagingSegment, TRASH_DIR } from './staging-segment.ts';
 import { SegmentStream } from './segment-stream.ts';
 import { type SegmentRef, type TapeModel, lowerBound } from './tape-model.ts';
 import { type SegmentUploader, type TapesLog, backoff, isRetryableStoreError, sleep } from './uploader.ts';
@@ -337,6 +337,11 @@ export class SegmentPipeline {
     await fs.rmdir(this.#c.journal.dir).catch(() => undefined);
   }
 
+  /** Where staged files go to be unlinked in the background: <staging>/.trash (TRASH_DIR). */
+  get #trash(): string {
+    return path.join(path.dirname(this.#c.journal.dir), TRASH_DIR);
+  }
+
   /** Release file handles; nothing more is committed (crash simulation, after close, error paths). */
   async abandon(): Promise<void> {
     this.#abandoned = true;
@@ -391,7 +396,7 @@ export class SegmentPipeline {
     const model = this.#c.model;
     if (ref.records === 0) {
       model.segments.splice(model.segments.indexOf(ref), 1);
-      await ref.staging!.remove();
+      await ref.staging!.remove(this.#trash);
       return;
     }
     const { size, indexOffset } = await ref.staging!.seal();
@@ -458,7 +463,7 @@ export class SegmentPipeline {
     const staging = ref.staging;
     ref.staging = undefined;
     if (staging === undefined) return;
-    void (this.#uploads.get(ref.seq) ?? Promise.resolve()).finally(() => staging.remove().catch(this.#c.onError));
+    void (this.#uploads.get(ref.seq) ?? Promise.resolve()).finally(() => staging.remove(this.#trash).catch(this.#c.onError));
   }
 
   #scheduleCommit(): void {
@@ -572,7 +577,7 @@ export class SegmentPipeline {
     for (const ref of freed) {
       const staging = ref.staging;
       ref.staging = undefined;
-      await staging?.remove();
+      await staging?.remove(this.#trash);
     }
     if (freed.length > 0) this.#budget.released();
     if (this.#keepManifests > 0 && m.version > this.#keepManifests) {

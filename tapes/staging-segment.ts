@@ -3,13 +3,24 @@
 // written with one syscall per batch, so an 8 KiB block costs a CRC and a
 // memcpy, not a write(2). sync() makes everything appended durable; seal()
 // appends the footer index and fsyncs, after which the file is the exact
-// object to upload.
+// object to upload. Every FLUSH_BEHIND_BYTES written, a datasync starts in the
+// background, so a sync point flushes only what came since, not the whole
+// segment (a filemark after 1 GiB took 0.6 to 0.9 s; the disk does the same
+// work either way, but no longer while a command waits).
 
 import { crc32c } from '@node-rs/crc32';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { CodingTally, PLAIN_CODING, RECORD_HEADER_BYTES, type RecordCoding, RecordIndex, RecordKind, writeRecordHeader } from './record-format.ts';
 import { SEGMENT_HEADER_BYTES } from './segment-format.ts';
 import { TRAILER_BYTES, decodeFooter, decodeSegmentHeader, encodeFooter, encodeSegmentHeader, scanRecords, type ScanResult } from './segment-format.ts';
+
+/** The staging area's directory of files being unlinked in the background (see remove()). */
+export const TRASH_DIR = '.trash';
+
+/** Bytes written between background datasyncs. */
+export const FLUSH_BEHIND_BYTES = 32 << 20;
 
 export class StagingSegment {
   readonly path: string;
@@ -26,6 +37,11 @@ export class StagingSegment {
   #synced: { bytes: number; records: number };
   #sealed: { size: number; indexOffset: number } | undefined;
   #draining: Promise<void> = Promise.resolve();
+  /** Bytes written since the last background datasync started. */
+  #unflushed = 0;
+  #flushing: Promise<void> | undefined;
+  /** A background datasync failed: nothing since can be called durable (sticky, thrown by every sync). */
+  #flushError: Error | undefined;
 
   private constructor(path: string, seq: number, first: number, fh: fs.FileHandle, batchBytes: number, index: RecordIndex, length: number, coding = new CodingTally()) {
     this.path = path;
@@ -135,6 +151,7 @@ export class StagingSegment {
     // payload buffer is not retained past this call).
     await this.#file().writev([header, payload], this.#batchStart);
     this.#batchStart += RECORD_HEADER_BYTES + payload.length;
+    this.#wrote(RECORD_HEADER_BYTES + payload.length);
   }
 
   /**
@@ -157,11 +174,34 @@ export class StagingSegment {
     }
     this.#batchStart += n;
     this.#batchUsed = 0;
+    this.#wrote(n);
+  }
+
+  /** Start a datasync behind the writes once enough is written and none is running. */
+  #wrote(n: number): void {
+    this.#unflushed += n;
+    if (this.#unflushed < FLUSH_BEHIND_BYTES || this.#flushing !== undefined) return;
+    this.#unflushed = 0;
+    this.#flushing = this.#file()
+      .datasync()
+      .catch((e: unknown) => {
+        this.#flushError ??= e as Error;
+      })
+      .finally(() => {
+        this.#flushing = undefined;
+      });
+  }
+
+  /** Wait for a background datasync; throw if one ever failed. */
+  async #flushed(): Promise<void> {
+    await this.#flushing;
+    if (this.#flushError !== undefined) throw new Error(`${this.path}: datasync failed: ${this.#flushError.message}`, { cause: this.#flushError });
   }
 
   /** Sync point: everything appended so far is on stable storage. */
   async sync(): Promise<void> {
     await this.drain();
+    await this.#flushed();
     if (this.#synced.bytes === this.#length && this.#synced.records === this.index.count) return;
     await this.#file().datasync();
     this.#synced = { bytes: this.#length, records: this.index.count };
@@ -170,6 +210,7 @@ export class StagingSegment {
   /** Drop records from `count` on (an overwrite inside the open segment); durable on return. */
   async truncate(count: number): Promise<void> {
     await this.drain();
+    await this.#flushed();
     const end = count < this.index.count ? this.index.offset(count) : this.#length;
     this.index.truncate(count);
     await this.#file().truncate(end);
@@ -183,6 +224,7 @@ export class StagingSegment {
   async seal(): Promise<{ size: number; indexOffset: number }> {
     if (this.#sealed !== undefined) return this.#sealed;
     await this.drain();
+    await this.#flushed();
     const indexOffset = this.#length;
     const footer = encodeFooter(this.index, this.first, indexOffset, this.index.count, this.coding);
     await this.#file().write(footer, 0, footer.length, indexOffset);
@@ -213,11 +255,29 @@ export class StagingSegment {
   async close(): Promise<void> {
     const fh = this.#fh;
     this.#fh = undefined;
+    await this.#flushing;
     await fh?.close();
   }
 
-  async remove(): Promise<void> {
+  /**
+   * Delete the file. With `trash` (a directory on the same file system) it is
+   * renamed there and unlinked in the background: freeing the pages of a
+   * 1 GiB file takes about 0.4 s that an unload need not wait for. What a
+   * crash leaves in the trash is swept at the next start (CartridgePool).
+   */
+  async remove(trash?: string): Promise<void> {
     await this.close();
+    if (trash !== undefined) {
+      const doomed = join(trash, `${basename(this.path)}.${randomUUID()}`);
+      try {
+        await fs.mkdir(trash, { recursive: true });
+        await fs.rename(this.path, doomed);
+        void fs.rm(doomed, { force: true }).catch(() => undefined);
+        return;
+      } catch {
+        // no trash here (another file system, swept meanwhile): remove it in place
+      }
+    }
     await fs.rm(this.path, { force: true });
   }
 

@@ -5,6 +5,7 @@ import test from 'ava';
 import { appendFile, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { BARCODE, block, makeFixture, readAll, writeBlocks } from './cartridge-fixture.ts';
+import { TRASH_DIR } from '../../tapes/staging-segment.ts';
 
 const numbered = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `b${from + i}`);
 
@@ -32,8 +33,8 @@ test('close leaves the staging area empty and the store with segments and manife
   const c = await f.open();
   await writeBlocks(c, 0, 200);
   await c.close();
-  // Nothing remains in staging.
-  t.deepEqual(await readdir(f.stagingDir), []);
+  // Nothing remains in staging (files being unlinked in the background are in the trash).
+  t.deepEqual(await staged(f.stagingDir), []);
   const keys = f.store.keys();
   // Segments are named <first>-<seq> in fixed-width hex, in order.
   const segs = keys.filter((k) => k.includes('/seg/'));
@@ -168,7 +169,7 @@ test('crash with uploads stalled: sealed segments are uploaded on reopen', async
   const e = await f.open();
   // After close everything is in the store: the manifest names all 200.
   t.is(e.manifest.eodObjectId, 200);
-  t.deepEqual(await readdir(f.stagingDir), [BARCODE]);
+  t.deepEqual(await staged(f.stagingDir), [BARCODE]);
   await e.close();
   await f.cleanup();
 });
@@ -241,3 +242,8 @@ test('segments an overwrite cut away leave the store once no kept manifest names
   await d.close();
   await f.cleanup();
 });
+
+/** The staging area's entries but its trash. */
+async function staged(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => n !== TRASH_DIR);
+}

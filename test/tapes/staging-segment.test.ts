@@ -2,11 +2,11 @@
 // larger than a batch, are read back, synced, sealed and recovered in order.
 
 import test from 'ava';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { RECORD_HEADER_BYTES, RecordKind } from '../../tapes/record-format.ts';
-import { StagingSegment } from '../../tapes/staging-segment.ts';
+import { FLUSH_BEHIND_BYTES, StagingSegment, TRASH_DIR } from '../../tapes/staging-segment.ts';
 
 const block = (i: number, size: number): Buffer => {
   const b = Buffer.alloc(size, i & 0xff);
@@ -50,4 +50,70 @@ test('a record larger than the batch is written directly, in order with the batc
     t.deepEqual(image.subarray(RECORD_HEADER_BYTES), block(i, n), `record ${i}`);
   }
   await s.close();
+});
+
+/** Replace FileHandle.prototype.datasync for one test (StagingSegment's handles are plain fs.promises ones). */
+async function patchDatasync(t: { teardown(fn: () => void): void }, dir: string, fn: (original: () => Promise<void>) => Promise<void>): Promise<void> {
+  const probe = await open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+  await probe.close();
+  const original = proto.datasync;
+  proto.datasync = function (this: unknown) {
+    return fn(() => original.call(this));
+  };
+  t.teardown(() => {
+    proto.datasync = original;
+  });
+}
+
+test.serial('a long write is flushed behind the writes, so a sync point has only the rest left', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'stg-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  let calls = 0;
+  await patchDatasync(t, dir, (original) => {
+    calls++;
+    return original();
+  });
+  const s = await StagingSegment.create(path.join(dir, 'seg'), 1, 0, 1 << 20);
+  const records = Math.ceil((2 * FLUSH_BEHIND_BYTES) / (256 << 10)) + 4;
+  for (let i = 0; i < records; i++) await s.append(RecordKind.DATA, block(i, 256 << 10));
+  t.true(calls >= 1, `datasync started behind ${records} records of 256 KiB: ${calls}`);
+  const before = calls;
+  await s.sync();
+  t.is(calls, before + 1);
+  t.is(s.synced.records, records);
+  await s.close();
+});
+
+test.serial('a failed background datasync fails every later sync point', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'stg-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  let failed = false;
+  await patchDatasync(t, dir, (original) => {
+    if (failed) return original();
+    failed = true;
+    return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  });
+  const s = await StagingSegment.create(path.join(dir, 'seg'), 1, 0, 1 << 20);
+  for (let i = 0; i < Math.ceil(FLUSH_BEHIND_BYTES / (256 << 10)) + 8; i++) await s.append(RecordKind.DATA, block(i, 256 << 10));
+  await t.throwsAsync(s.sync(), { message: /datasync failed: EIO/ });
+  t.is(s.synced.records, 0);
+  // The next datasync would succeed, but what the failed one covered may be lost: still refused.
+  await t.throwsAsync(s.sync(), { message: /datasync failed/ });
+  await t.throwsAsync(s.seal(), { message: /datasync failed/ });
+  await s.close();
+});
+
+test('remove() with a trash directory takes the file out of its directory at once', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'stg-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(path.join(dir, 'cart'));
+  const s = await StagingSegment.create(path.join(dir, 'cart', 'seg'), 1, 0, 1 << 20);
+  await s.append(RecordKind.DATA, block(1, 1000));
+  await s.sync();
+  await s.remove(path.join(dir, TRASH_DIR));
+  t.deepEqual(await readdir(path.join(dir, 'cart')), []);
+  // Unlinked in the background.
+  for (let i = 0; i < 100 && (await readdir(path.join(dir, TRASH_DIR))).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.deepEqual(await readdir(path.join(dir, TRASH_DIR)), []);
 });
