@@ -15,7 +15,7 @@
 import { defaultEarlyWarning } from './barcode.ts';
 import { CartridgeError, CartridgeErrorCode, MediumIntegrityError } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
-import { type ManifestSink, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readLatestManifest, writeManifest, type Manifest } from './manifest.ts';
+import { type CutAway, type ManifestSink, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readLatestManifest, writeManifest, type Manifest } from './manifest.ts';
 import { lockFor, type LockPolicy, type ObjectStore } from './object-store.ts';
 import { RecordCodec } from './record-codec.ts';
 import { RECORD_HEADER_BYTES, RecordKind } from './record-format.ts';
@@ -129,6 +129,7 @@ export class Cartridge {
         barcode: o.barcode, store: o.store, keys: o.keys, journal,
         uploader: o.uploader ?? new SegmentUploader(o.store), reader: o.reader ?? new SegmentReader(o.store),
         model: state.model, manifest, attributes: state.attributes, nextSeq: state.nextSeq, sink: o.sink, onError,
+        cutAway: mergeCutAway(manifest.cutAway, journal.last?.cutAway),
         ...(codec.isPlain ? {} : { encoding: codec.encoding }),
         ...(o.lock !== undefined && { lock: o.lock }),
       },
@@ -361,4 +362,15 @@ function blankManifest(barcode: string, medium: CartridgeMedium): Manifest {
     medium: { mediaType: medium.mediaType, capacityBytes: medium.capacityBytes, worm: medium.worm, pool: medium.pool },
     segments: [], filemarks: [], eodObjectId: 0, usedBytes: 0, attributes: {}, nextSeq: 1,
   };
+}
+
+/**
+ * The cut-away segments of the manifest and of the journal together (either
+ * may be the newer after a crash between them). Deleting a key twice is
+ * harmless; forgetting one leaves it in the bucket for good.
+ */
+function mergeCutAway(...lists: (readonly CutAway[] | undefined)[]): CutAway[] {
+  const until = new Map<string, number>();
+  for (const c of lists.flatMap((l) => l ?? [])) until.set(c.key, Math.max(c.until, until.get(c.key) ?? 0));
+  return [...until].map(([key, v]) => ({ key, until: v }));
 }

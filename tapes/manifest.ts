@@ -65,6 +65,19 @@ export interface Manifest {
   readonly attributes: Readonly<Record<string, string>>;
   /** Next segment sequence number to allocate. */
   readonly nextSeq: number;
+  /** Segments an overwrite cut away that older kept versions still name (absent: none). */
+  readonly cutAway?: readonly CutAway[];
+}
+
+/**
+ * A committed segment an overwrite cut away: version `until` is the newest
+ * manifest that names it, and it leaves the store with that version. Carried
+ * in every newer manifest (and the staging journal) until then, so an unload,
+ * a restart or a rebuild from the bucket does not forget it.
+ */
+export interface CutAway {
+  readonly key: string;
+  readonly until: number;
 }
 
 /**
@@ -112,6 +125,12 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
   for (const f of m.filemarks) {
     if (!(f > prev && f < eod)) fail('filemarks must ascend and lie before EOD');
     prev = f;
+  }
+  if (m.cutAway !== undefined) {
+    if (!Array.isArray(m.cutAway)) fail('cutAway must be an array');
+    for (const c of m.cutAway) {
+      if (typeof c?.key !== 'string' || !Number.isSafeInteger(c.until) || c.until < 1 || c.until >= m.version) fail(`cutAway entry ${JSON.stringify(c)} must name a key and an older version`);
+    }
   }
   return m;
 }

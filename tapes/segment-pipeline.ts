@@ -17,7 +17,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { CartridgeError, CartridgeErrorCode } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
-import { type Manifest, type ManifestSegment, type ManifestSink, type SegmentEncoding, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, encodeManifest, writeManifest } from './manifest.ts';
+import { type CutAway, type Manifest, type ManifestSegment, type ManifestSink, type SegmentEncoding, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, encodeManifest, writeManifest } from './manifest.ts';
 import { lockFor, type LockPolicy, type ObjectStore } from './object-store.ts';
 import type { RecordCoding, RecordIndex, RecordKind } from './record-format.ts';
 import type { SegmentReader } from './segment-reader.ts';
@@ -80,6 +80,8 @@ export interface PipelineContext {
   readonly encoding?: SegmentEncoding;
   /** S3 Object Lock on every segment and manifest uploaded, retained `days` from each upload. */
   readonly lock?: LockPolicy;
+  /** Cut-away segments still to delete (the journal's, else the manifest's). */
+  readonly cutAway?: readonly CutAway[];
 }
 
 export const segmentFileName = (seq: number): string => `${seq.toString(16).padStart(8, '0')}.seg`;
@@ -112,10 +114,10 @@ export class SegmentPipeline {
   readonly #uploadAborts = new Map<number, AbortController>();
   /**
    * Committed segments an overwrite cut away, with the newest manifest version
-   * that names them: deleted from the store with that version. Kept in memory
-   * only: a cartridge unloaded before then leaves them in the store.
+   * that names them: deleted from the store with that version. Written into
+   * every journal entry and manifest until then.
    */
-  #graveyard: { readonly key: string; readonly until: number }[] = [];
+  #graveyard: CutAway[];
   /** Seals running behind the writes (#sealBehind). */
   readonly #sealing = new Set<Promise<void>>();
   /** Uploads in parts of open (and just sealed) segments, by seq. */
@@ -132,6 +134,7 @@ export class SegmentPipeline {
     this.#c = context;
     this.#manifest = context.manifest;
     this.#nextSeq = context.nextSeq;
+    this.#graveyard = [...(context.cutAway ?? [])];
     this.#segmentBytes = Math.max(64 << 10, options.segmentBytes ?? 64 << 20);
     this.#batchBytes = Math.max(64 << 10, options.batchBytes ?? 1 << 20);
     this.#partBytes = context.store.beginUpload === undefined ? 0 : Math.max(0, options.partBytes ?? 0);
@@ -560,7 +563,9 @@ export class SegmentPipeline {
       segments, filemarks, eodObjectId: eod, usedBytes: segments.reduce((s, r) => s + r.dataBytes, 0),
       attributes, nextSeq: this.#nextSeq,
     };
-    return { m, ready };
+    // Segments this commit's prune deletes are not carried on (the journal keeps them until the delete succeeds).
+    const cutAway = this.#graveyard.filter((g) => g.until > m.version - this.#keepManifests);
+    return { m: cutAway.length > 0 ? { ...m, cutAway } : m, ready };
   }
 
   /** After the PUT (inside #serial): rebase the journal on the new manifest, free the staged files it names, tell the sink. */
@@ -584,10 +589,12 @@ export class SegmentPipeline {
       // The oldest kept version goes, and with it the segments cut away that only versions
       // up to it named. Not awaited: in an outage the store's retries would hold seals and
       // sync points behind it.
+      // A failed delete leaves them in the graveyard: the next prune tries again.
       const gone = m.version - this.#keepManifests;
-      const dead = this.#graveyard.filter((g) => g.until <= gone).map((g) => g.key);
-      if (dead.length > 0) this.#graveyard = this.#graveyard.filter((g) => g.until > gone);
-      void this.#c.store.delete([this.#c.keys.manifest(m.barcode, gone), ...dead]).catch(this.#c.onError);
+      const dead = this.#graveyard.filter((g) => g.until <= gone);
+      void this.#c.store.delete([this.#c.keys.manifest(m.barcode, gone), ...dead.map((g) => g.key)]).then(() => {
+        if (dead.length > 0) this.#graveyard = this.#graveyard.filter((g) => !dead.includes(g));
+      }, this.#c.onError);
     }
     try {
       await this.#c.sink?.manifestCommitted(m, key);
@@ -652,6 +659,7 @@ export class SegmentPipeline {
       })),
       attributes: this.#attributeRecord(),
       nextSeq: this.#nextSeq,
+      ...(this.#graveyard.length > 0 && { cutAway: [...this.#graveyard] }),
     };
     const text = JSON.stringify(entry);
     if (text === this.#lastJournal) return;

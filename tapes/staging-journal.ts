@@ -12,6 +12,7 @@ import { crc32c } from '@node-rs/crc32';
 import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import type { CutAway } from './manifest.ts';
 
 export interface PendingSegmentEntry {
   readonly seq: number;
@@ -34,6 +35,8 @@ export interface JournalEntry {
   /** MAM attributes as in the manifest ("0x0800" -> base64). */
   readonly attributes: Readonly<Record<string, string>>;
   readonly nextSeq: number;
+  /** Cut-away segments still named by kept manifests (Manifest.cutAway); absent: none. */
+  readonly cutAway?: readonly CutAway[];
 }
 
 const FILE = 'journal.log';

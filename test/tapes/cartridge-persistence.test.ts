@@ -243,6 +243,34 @@ test('segments an overwrite cut away leave the store once no kept manifest names
   await f.cleanup();
 });
 
+test('segments cut away before an unload leave the store when a later load prunes their last manifest', async (t) => {
+  const f = await makeFixture({ keepManifests: 4 });
+  const segKeys = (): string[] => f.store.keys().filter((k) => k.includes('/seg/'));
+  const c = await f.open();
+  await writeBlocks(c, 0, 200);
+  await c.close();
+  const first = new Set(segKeys());
+  // Overwrite from BOT with a few blocks: fewer new versions than are kept, so nothing is deleted yet.
+  const d = await f.open();
+  await writeBlocks(d, 1000, 1005);
+  await d.close();
+  const cut = d.manifest.cutAway ?? [];
+  t.true(cut.length >= 3, `the manifest carries the cut-away segments: ${cut.length}`);
+  t.true(cut.every((x) => first.has(x.key)));
+  t.true(segKeys().some((k) => first.has(k)), 'still named by kept versions');
+  // A later load goes on committing: the versions that named them are pruned, and they go with them.
+  const e = await f.open();
+  await e.spaceToEndOfData();
+  await writeBlocks(e, 1005, 1200);
+  await e.close();
+  t.deepEqual(segKeys().filter((k) => first.has(k)), []);
+  t.is(e.manifest.cutAway, undefined);
+  const g = await f.open();
+  t.deepEqual(await readAll(g), numbered(1000, 1200));
+  await g.close();
+  await f.cleanup();
+});
+
 /** The staging area's entries but its trash. */
 async function staged(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n !== TRASH_DIR);
