@@ -8,6 +8,7 @@
 //   3. LOAD UNLOAD (unload): seals, uploads and commits everything: with it, the "to S3" rate;
 //   4. bench/s3-ceiling.ts: as many single PUTs (or multipart uploads, whichever the gateway
 //      used) of the gateway's segment size as the write produced, 4 in flight (the uploader's);
+//      then, untimed, RGW's garbage collection of the objects it deleted (reclaim());
 //   5. optionally (--verify) load it again and read it back from the bucket, byte-checked.
 // Prints medians, the ratio to the ceiling, and S3 requests per GiB written (steps 2-3).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -103,6 +104,19 @@ class Changer {
   }
 }
 
+/**
+ * The ceiling deletes what it wrote, and RGW's garbage collector reclaims it
+ * later (start-rgw sets rgw gc obj min wait = 30 s): some 1300 RADOS deletes,
+ * which used to land in the middle of the next rep's tape write and slow it
+ * to about two thirds. Reclaim them now, untimed, so every timed phase starts
+ * on an idle gateway.
+ */
+async function reclaim(rgw: Rgw): Promise<void> {
+  const r = await run('radosgw-admin', ['-c', path.join(rgw.env.RGW_DATA_DIR!, 'ceph.conf'), 'gc', 'process', '--include-all'], { timeoutMs: 600_000 });
+  if (r.code !== 0) throw new Error(`radosgw-admin gc process: ${r.stderr.trim().split('\n').slice(-3).join('\n')}`);
+  console.error(`rgw gc: deleted objects reclaimed in ${(r.ms / 1000).toFixed(1)} s (untimed)`);
+}
+
 function check(what: string, r: { status: number; sense: Buffer }): void {
   if (r.status !== 0) throw new Error(`${what}: status ${r.status} sense ${JSON.stringify(senseTriple(r.sense))}`);
 }
@@ -189,6 +203,7 @@ export async function benchS3(o: S3BenchOptions): Promise<void> {
       const c = await run(process.execPath, ['--import=tsx', 'bench/s3-ceiling.ts', '--store', `s3://${BUCKET}/ceiling${o.query ? `?${o.query}` : ''}`,
         '--objects', String(Math.max(o.concurrency, segs.length)), '--size', String(sizeMiB), '--single', String(sizeMiB),
         '--concurrency', String(o.concurrency), '--skip', 'store', '--skip', multipart ? 'single' : 'multipart'], { env, timeoutMs: 1_800_000, cwd: ROOT });
+      await reclaim(rgw);
       const cj = JSON.parse(c.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{')) ?? '{}') as Record<string, { MBps?: number } | undefined>;
       const phase = multipart ? 'multipart' : 'single';
       const ceilingMBps = Number(cj[phase]?.MBps);
