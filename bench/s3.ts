@@ -7,7 +7,8 @@
 //   2. iscsi-tape-bench --mode write (WRITE(6) stream + WRITE FILEMARKS): the "staging" rate;
 //   3. LOAD UNLOAD (unload): seals, uploads and commits everything: with it, the "to S3" rate;
 //   4. bench/s3-ceiling.ts: as many single PUTs (or multipart uploads, whichever the gateway
-//      used) of the gateway's segment size as the write produced, 4 in flight (the uploader's);
+//      used) of the gateway's segment size as the write produced, 4 objects in flight (the
+//      uploader's), a multipart one 4 parts at a time (lib-storage queueSize): 16 PUTs at once;
 //      then, untimed, RGW's garbage collection of the objects it deleted (reclaim());
 //   5. optionally (--verify) load it again and read it back from the bucket, byte-checked.
 // Prints medians, the ratio to the ceiling, and S3 requests per GiB written (steps 2-3).
@@ -128,6 +129,7 @@ interface Rep {
   unloadS: number;
   ceilingMBps: number;
   ceilingPhase: string;
+  ceilingQueue: number; // parts of one object in flight (lib-storage queueSize)
   counts: Counts;
   segmentBytes: number;
   segments: number;
@@ -222,7 +224,7 @@ export async function benchS3(o: S3BenchOptions): Promise<void> {
       await changer.move(changer.drive, changer.firstSlot + o.reps + rep);
       const rr: Rep = {
         bytes, stagingMBps: Number(j.write_incl_flush_MBps), s3MBps: bytes / 1e6 / (writeS + unloadS), unloadS,
-        ceilingMBps, ceilingPhase: phase, counts, segmentBytes, segments: segs.length, stagingPeak, readMBps, readRequests,
+        ceilingMBps, ceilingPhase: phase, ceilingQueue: Number((cj as Record<string, unknown>).queue_size), counts, segmentBytes, segments: segs.length, stagingPeak, readMBps, readRequests,
       };
       reps.push(rr);
       console.error(`rep ${rep + 1}: staging ${f1(rr.stagingMBps)} MB/s (WRITEs ${f1(Number(j.write_MBps))} MB/s, WRITE FILEMARKS ${Number(j.flush_s).toFixed(2)} s), to S3 ${f1(rr.s3MBps)} MB/s (unload ${rr.unloadS.toFixed(1)} s), ceiling ${f1(ceilingMBps)} MB/s, ${counts.requests} requests, ${segs.length} segments of ${sizeMiB} MiB${o.verify ? `, read ${f1(readMBps)} MB/s verified` : ''}`);
@@ -237,7 +239,7 @@ export async function benchS3(o: S3BenchOptions): Promise<void> {
     const rows: [string, string, string][] = [
       ['tape write, durable in staging', f1(m((r) => r.stagingMBps)), 'MB/s (iscsi-tape-bench write + filemark)'],
       ['tape write, durable in S3', f1(m((r) => r.s3MBps)), `MB/s (+ UNLOAD: sealed, uploaded, committed; unload ${m((r) => r.unloadS).toFixed(1)} s)`],
-      ['S3 PUT ceiling, same RGW', f1(m((r) => r.ceilingMBps)), `MB/s (${Math.max(o.concurrency, last.segments)} x ${last.ceilingPhase} ${f1(last.segmentBytes / MiB)} MiB, ${o.concurrency} in flight)`],
+      ['S3 PUT ceiling, same RGW', f1(m((r) => r.ceilingMBps)), `MB/s (${Math.max(o.concurrency, last.segments)} x ${last.ceilingPhase} ${f1(last.segmentBytes / MiB)} MiB, ${o.concurrency} objects in flight${last.ceilingPhase === 'multipart' ? `, each ${last.ceilingQueue} parts at a time` : ''})`],
       ['ratio to ceiling', m((r) => r.s3MBps / r.ceilingMBps).toFixed(2), `(goal >= 0.8: ${ratio >= 0.8 ? 'met' : 'NOT met'})`],
       ['S3 requests per GiB', f1(m(perGiB)), `(goal <= 16: ${m(perGiB) <= 16 ? 'met' : 'NOT met'}; ${last.counts.requests} requests for ${f1(last.bytes / MiB)} MiB, write + unload)`],
       ['segments', String(last.segments), `of ${f1(last.segmentBytes / MiB)} MiB (largest)`],
