@@ -41,11 +41,13 @@ else
 fi
 # The tape suites driven by real clients run on the S3 store (a Ceph RGW per suite): the
 # directory store under them is the same tapes/ code, covered by the store contract suite,
-# Amanda (2400), recovery (3100) and the crash suite, which runs on both stores.
-S3_SUITES="2000-changer-mtx 2100-tape-mt-tar 2200-tape-restart 2300-bacula-btape 2500-ssc-smc-conformance 3200-crash-safety"
+# recovery (3100), and Amanda (2400) and the crash suite, which run on both stores.
+S3_SUITES="2000-changer-mtx 2100-tape-mt-tar 2200-tape-restart 2300-bacula-btape 2400-amanda 2500-ssc-smc-conformance 3200-crash-safety"
+BOTH_STORES="2400-amanda 3200-crash-safety"
 DIR_FILES=()
 for f in integration/*.test.ts; do
-  case " $S3_SUITES " in *" $(basename "$f" .test.ts) "*) [ "$(basename "$f")" = 3200-crash-safety.test.ts ] && DIR_FILES+=("$f") ;; *) DIR_FILES+=("$f") ;; esac
+  s="$(basename "$f" .test.ts)"
+  case " $S3_SUITES " in *" $s "*) case " $BOTH_STORES " in *" $s "*) DIR_FILES+=("$f") ;; esac ;; *) DIR_FILES+=("$f") ;; esac
 done
 S3_FILES=()
 for s in $S3_SUITES; do S3_FILES+=("integration/$s.test.ts"); done
