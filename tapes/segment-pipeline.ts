@@ -23,7 +23,7 @@ import type { RecordCoding, RecordIndex, RecordKind } from './record-format.ts';
 import type { SegmentReader } from './segment-reader.ts';
 import type { StagingJournal, JournalEntry } from './staging-journal.ts';
 import { StagingBudget } from './staging-budget.ts';
-import { StagingSegment, TRASH_DIR } from './staging-segment.ts';
+import { flushBehindFor, StagingSegment, TRASH_DIR } from './staging-segment.ts';
 import { SegmentStream } from './segment-stream.ts';
 import { type SegmentRef, type TapeModel, lowerBound } from './tape-model.ts';
 import { type SegmentUploader, type TapesLog, backoff, isRetryableStoreError, sleep } from './uploader.ts';
@@ -368,7 +368,7 @@ export class SegmentPipeline {
     const model = this.#c.model;
     const seq = this.#nextSeq++;
     const file = path.join(this.#c.journal.dir, segmentFileName(seq));
-    const staging = await StagingSegment.create(file, seq, model.eod, this.#batchBytes);
+    const staging = await StagingSegment.create(file, seq, model.eod, this.#batchBytes, flushBehindFor(this.#segmentBytes));
     const ref: SegmentRef = {
       seq, first: model.eod, key: this.#c.keys.segment(this.#c.barcode, model.eod, seq), records: 0, count: 0, dataBytes: 0, size: 0, indexOffset: 0,
       state: 'open', staging, dropped: false, ...(this.#c.encoding === undefined ? {} : { encoding: this.#c.encoding }),

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { RECORD_HEADER_BYTES, RecordKind } from '../../tapes/record-format.ts';
-import { FLUSH_BEHIND_BYTES, StagingSegment, TRASH_DIR } from '../../tapes/staging-segment.ts';
+import { FLUSH_BEHIND_BYTES, flushBehindFor, StagingSegment, TRASH_DIR } from '../../tapes/staging-segment.ts';
 
 const block = (i: number, size: number): Buffer => {
   const b = Buffer.alloc(size, i & 0xff);
@@ -74,7 +74,7 @@ test.serial('a long write is flushed behind the writes, so a sync point has only
     calls++;
     return original();
   });
-  const s = await StagingSegment.create(path.join(dir, 'seg'), 1, 0, 1 << 20);
+  const s = await StagingSegment.create(path.join(dir, 'seg'), 1, 0, 1 << 20, FLUSH_BEHIND_BYTES);
   const records = Math.ceil((2 * FLUSH_BEHIND_BYTES) / (256 << 10)) + 4;
   for (let i = 0; i < records; i++) await s.append(RecordKind.DATA, block(i, 256 << 10));
   t.true(calls >= 1, `datasync started behind ${records} records of 256 KiB: ${calls}`);
@@ -94,7 +94,7 @@ test.serial('a failed background datasync fails every later sync point', async (
     failed = true;
     return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
   });
-  const s = await StagingSegment.create(path.join(dir, 'seg'), 1, 0, 1 << 20);
+  const s = await StagingSegment.create(path.join(dir, 'seg'), 1, 0, 1 << 20, FLUSH_BEHIND_BYTES);
   for (let i = 0; i < Math.ceil(FLUSH_BEHIND_BYTES / (256 << 10)) + 8; i++) await s.append(RecordKind.DATA, block(i, 256 << 10));
   await t.throwsAsync(s.sync(), { message: /datasync failed: EIO/ });
   t.is(s.synced.records, 0);
@@ -116,4 +116,9 @@ test('remove() with a trash directory takes the file out of its directory at onc
   // Unlinked in the background.
   for (let i = 0; i < 100 && (await readdir(path.join(dir, TRASH_DIR))).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
   t.deepEqual(await readdir(path.join(dir, TRASH_DIR)), []);
+});
+
+test('flush-behind is for large segments only', (t) => {
+  t.is(flushBehindFor(64 << 20), 0);
+  t.is(flushBehindFor(1 << 30), FLUSH_BEHIND_BYTES);
 });
