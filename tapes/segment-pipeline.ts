@@ -80,7 +80,7 @@ export interface PipelineContext {
   readonly encoding?: SegmentEncoding;
   /** S3 Object Lock on every segment and manifest uploaded, retained `days` from each upload. */
   readonly lock?: LockPolicy;
-  /** Cut-away segments still to delete (the journal's, else the manifest's). */
+  /** Cut-away segments still to delete: the manifest's and the journal's, merged. */
   readonly cutAway?: readonly CutAway[];
 }
 
