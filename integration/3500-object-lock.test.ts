@@ -19,7 +19,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CartridgePool, type CartridgeSpec } from '../tapes/cartridge-pool.ts';
-import { readLatestManifest } from '../tapes/manifest.ts';
+import { readLatestManifest } from '../tapes/manifest-read.ts';
 import { listAll, type ObjectLock } from '../tapes/object-store.ts';
 import { type S3StoreOptions } from '../tapes/stores/s3-config.ts';
 import { S3ObjectStore } from '../tapes/stores/s3-store.ts';

@@ -10,6 +10,7 @@ import { Cartridge, type CartridgeMedium } from './cartridge.ts';
 import { CartridgeError, CartridgeErrorCode } from './errors.ts';
 import { TapeKeys } from './keys.ts';
 import type { ManifestSink } from './manifest.ts';
+import type { ManifestAuth } from './manifest-auth.ts';
 import type { LockPolicy, ObjectStore } from './object-store.ts';
 import type { PipelineOptions } from './segment-pipeline.ts';
 import type { RecordCodec } from './record-codec.ts';
@@ -51,6 +52,8 @@ export interface CartridgePoolOptions {
   readonly codecFor?: (pool: string | null) => RecordCodec;
   /** A cartridge's S3 Object Lock (its pool's objectLock, WORM media); undefined: not locked. */
   readonly lockPolicy?: (spec: CartridgeSpec) => LockPolicy | undefined;
+  /** Manifests are signed and checked with this key (config tapes.manifestKey). */
+  readonly manifestAuth?: ManifestAuth;
 }
 
 export class CartridgePool {
@@ -126,6 +129,7 @@ export class CartridgePool {
       onRelease: () => this.#open.delete(barcode),
       ...(this.#o.codecFor === undefined ? {} : { codec: this.#o.codecFor(spec.pool) }),
       ...lockOption(this.#o.lockPolicy?.(spec)),
+      ...(this.#o.manifestAuth !== undefined && { manifestAuth: this.#o.manifestAuth }),
     });
   }
 }

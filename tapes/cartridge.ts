@@ -15,7 +15,9 @@
 import { defaultEarlyWarning } from './barcode.ts';
 import { CartridgeError, CartridgeErrorCode, MediumIntegrityError } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
-import { type CutAway, type ManifestSink, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readLatestManifest, writeManifest, type Manifest } from './manifest.ts';
+import { type CutAway, type ManifestSink, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, writeManifest, type Manifest } from './manifest.ts';
+import type { ManifestAuth } from './manifest-auth.ts';
+import { readManifest } from './manifest-read.ts';
 import { lockFor, type LockPolicy, type ObjectStore } from './object-store.ts';
 import { RecordCodec } from './record-codec.ts';
 import { RECORD_HEADER_BYTES, RecordKind } from './record-format.ts';
@@ -72,6 +74,8 @@ export interface CartridgeOptions extends PipelineOptions {
   readonly codec?: RecordCodec;
   /** S3 Object Lock on every segment and manifest this cartridge uploads (its pool's objectLock, or WORM media). */
   readonly lock?: LockPolicy;
+  /** Sign every manifest written and refuse those read without a valid MAC (config tapes.manifestKey). */
+  readonly manifestAuth?: ManifestAuth;
 }
 
 const EOD: ReadOutcome = { kind: 'end-of-data' };
@@ -101,11 +105,14 @@ export class Cartridge {
   static async open(o: CartridgeOptions): Promise<Cartridge> {
     const onError = o.onError ?? (() => undefined);
     const codec = o.codec ?? RecordCodec.PLAIN;
-    let manifest = await readLatestManifest(o.store, o.keys, o.barcode, o.manifestHint ?? 0);
+    const auth = o.manifestAuth;
+    // The catalog's version is the floor: a newest manifest gone from the store is an error, not a rollback.
+    const found = await readManifest(o.store, o.keys, o.barcode, { known: o.manifestHint ?? 0, ...(auth !== undefined && { auth }), ...(o.log !== undefined && { log: o.log }) });
+    let manifest = found?.manifest;
     if (manifest === undefined) {
       if (o.create !== true) throw new CartridgeError(CartridgeErrorCode.NOT_FOUND, o.barcode, 'no manifest in the store');
       manifest = blankManifest(o.barcode, o.medium);
-      const key = await writeManifest(o.store, o.keys, manifest, o.lock === undefined ? undefined : lockFor(o.lock));
+      const key = await writeManifest(o.store, o.keys, manifest, o.lock === undefined ? undefined : lockFor(o.lock), auth);
       await Promise.resolve(o.sink?.manifestCommitted(manifest, key)).catch(onError);
     } else if (manifest.version > (o.manifestHint ?? 0)) {
       // A crash between a manifest PUT and the sink (catalog) update leaves the
@@ -129,7 +136,11 @@ export class Cartridge {
         barcode: o.barcode, store: o.store, keys: o.keys, journal,
         uploader: o.uploader ?? new SegmentUploader(o.store), reader: o.reader ?? new SegmentReader(o.store),
         model: state.model, manifest, attributes: state.attributes, nextSeq: state.nextSeq, sink: o.sink, onError,
-        cutAway: mergeCutAway(manifest.cutAway, journal.last?.cutAway),
+        // The manifest's list passed manifest-check.ts; the journal's is held to the same form.
+        cutAway: mergeCutAway(manifest.cutAway, journal.last?.cutAway).filter((c) => o.keys.parseSegmentKey(o.barcode, c.key) !== undefined),
+        // Versions refused above stay in the store: the next commit goes past them.
+        versionFloor: found?.newest ?? manifest.version,
+        ...(auth !== undefined && { auth }),
         ...(codec.isPlain ? {} : { encoding: codec.encoding }),
         ...(o.lock !== undefined && { lock: o.lock }),
       },

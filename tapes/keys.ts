@@ -64,6 +64,21 @@ export class TapeKeys {
     return slash > 0 ? rest.slice(0, slash) : undefined;
   }
 
+  /**
+   * `first` and `seq` of a key exactly as segment() writes it for `barcode`,
+   * else undefined (another cartridge's key, a manifest, any other form).
+   */
+  parseSegmentKey(barcode: string, key: string): { first: number; seq: number } | undefined {
+    const prefix = this.segmentPrefix(barcode);
+    if (!key.startsWith(prefix)) return undefined;
+    const m = /^([0-9a-f]{16})-([0-9a-f]{8})\.seg$/.exec(key.slice(prefix.length));
+    if (m?.[1] === undefined || m[2] === undefined) return undefined;
+    const first = Number.parseInt(m[1], 16);
+    const seq = Number.parseInt(m[2], 16);
+    // Beyond 2^53 the number does not print back to the same key.
+    return Number.isSafeInteger(first) && this.segment(barcode, first, seq) === key ? { first, seq } : undefined;
+  }
+
   /** The version of a manifest key, or undefined when the key is not one. */
   manifestVersionOf(key: string): number | undefined {
     const m = /\/manifest\/([0-9a-f]{16})\.json$/.exec(key);

@@ -7,6 +7,7 @@
 
 import { CartridgeError, CartridgeErrorCode, StoreError, StoreErrorCode } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
+import { type ManifestAuth, manifestMac } from './manifest-auth.ts';
 import type { ObjectLock, ObjectStore } from './object-store.ts';
 
 export const MANIFEST_FORMAT = 's3vtl.cartridge-manifest';
@@ -67,6 +68,8 @@ export interface Manifest {
   readonly nextSeq: number;
   /** Segments an overwrite cut away that older kept versions still name (absent: none). */
   readonly cutAway?: readonly CutAway[];
+  /** HMAC of the rest (manifest-auth.ts); absent when no manifest key is configured. */
+  readonly mac?: string;
 }
 
 /**
@@ -88,8 +91,10 @@ export interface ManifestSink {
   manifestCommitted(manifest: Manifest, key: string): void | Promise<void>;
 }
 
-export function encodeManifest(m: Manifest): Buffer {
-  return Buffer.from(JSON.stringify(m), 'utf8');
+/** The bytes stored for `m`: signed with `auth`'s key when there is one (any `mac` it holds is replaced). */
+export function encodeManifest(m: Manifest, auth?: ManifestAuth): Buffer {
+  const { mac: _old, ...content } = m;
+  return Buffer.from(JSON.stringify(auth === undefined ? content : { ...content, mac: manifestMac(auth.key, content) }), 'utf8');
 }
 
 /** Parse and check a manifest; throws CartridgeError VTL_CARTRIDGE_FORMAT naming the problem. */
@@ -103,6 +108,7 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
   } catch (e) {
     return fail(`not JSON (${(e as Error).message})`);
   }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) fail('not a JSON object');
   if (m.format !== MANIFEST_FORMAT) fail(`format is not ${MANIFEST_FORMAT}`);
   if (m.formatVersion !== MANIFEST_FORMAT_VERSION) fail(`unsupported format version ${String(m.formatVersion)}`);
   if (typeof m.barcode !== 'string' || !Number.isSafeInteger(m.version) || m.version < 1) fail('bad barcode or version');
@@ -110,6 +116,7 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
   let eod = 0;
   let used = 0;
   for (const s of m.segments) {
+    if (typeof s !== 'object' || s === null) fail('a segment entry is not an object');
     if (s.first !== eod) fail(`segment ${s.seq} starts at ${s.first}, expected ${eod}`);
     if (!(s.count >= 1 && s.count <= s.records)) fail(`segment ${s.seq} has a bad valid count`);
     if (s.encoding !== undefined) {
@@ -144,42 +151,15 @@ function checkEncoding(e: SegmentEncoding): string | undefined {
   return undefined;
 }
 
-/** The newest manifest of a cartridge, or undefined when it has none. */
-export async function readLatestManifest(
-  store: ObjectStore,
-  keys: TapeKeys,
-  barcode: string,
-  atLeastVersion = 0,
-): Promise<Manifest | undefined> {
-  const prefix = keys.manifestPrefix(barcode);
-  let after = atLeastVersion > 1 ? keys.manifest(barcode, atLeastVersion - 1) : undefined;
-  let last: string | undefined;
-  for (;;) {
-    const page = await store.list(prefix, after === undefined ? {} : { startAfter: after });
-    for (const o of page.objects) if (keys.manifestVersionOf(o.key) !== undefined) last = o.key;
-    if (page.next === undefined) break;
-    after = page.next;
-  }
-  if (last === undefined) {
-    // A stale hint (newer than the store) must not make a written tape look blank.
-    return atLeastVersion > 1 ? readLatestManifest(store, keys, barcode, 0) : undefined;
-  }
-  const m = decodeManifest(await store.get(last), last);
-  if (m.barcode !== barcode || m.version !== keys.manifestVersionOf(last)) {
-    throw new CartridgeError(CartridgeErrorCode.FORMAT, barcode, `manifest ${last} names ${m.barcode} v${m.version}`);
-  }
-  return m;
-}
-
 /**
  * Store a manifest create-only: a second writer of the same version gets
  * VTL_CARTRIDGE_CONFLICT. `lock`: S3 Object Lock on the new version (a locked
- * pool or WORM cartridge).
+ * pool or WORM cartridge). `auth`: sign it (manifest-auth.ts).
  */
-export async function writeManifest(store: ObjectStore, keys: TapeKeys, m: Manifest, lock?: ObjectLock): Promise<string> {
+export async function writeManifest(store: ObjectStore, keys: TapeKeys, m: Manifest, lock?: ObjectLock, auth?: ManifestAuth): Promise<string> {
   const key = keys.manifest(m.barcode, m.version);
   try {
-    await store.put(key, encodeManifest(m), { ifNoneMatch: '*', contentType: 'application/json', ...(lock !== undefined && { lock }) });
+    await store.put(key, encodeManifest(m, auth), { ifNoneMatch: '*', contentType: 'application/json', ...(lock !== undefined && { lock }) });
   } catch (e) {
     if (e instanceof StoreError && e.code === StoreErrorCode.EXISTS) {
       throw new CartridgeError(CartridgeErrorCode.CONFLICT, m.barcode, `manifest version ${m.version} already exists: another writer?`, { cause: e });

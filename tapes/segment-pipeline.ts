@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { CartridgeError, CartridgeErrorCode } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
 import { type CutAway, type Manifest, type ManifestSegment, type ManifestSink, type SegmentEncoding, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, encodeManifest, writeManifest } from './manifest.ts';
+import type { ManifestAuth } from './manifest-auth.ts';
 import { lockFor, type LockPolicy, type ObjectStore } from './object-store.ts';
 import type { RecordCoding, RecordIndex, RecordKind } from './record-format.ts';
 import type { SegmentReader } from './segment-reader.ts';
@@ -82,6 +83,10 @@ export interface PipelineContext {
   readonly lock?: LockPolicy;
   /** Cut-away segments still to delete: the manifest's and the journal's, merged. */
   readonly cutAway?: readonly CutAway[];
+  /** The newest manifest version in the store (newer than `manifest` when those were refused): the next commit is above it. */
+  readonly versionFloor?: number;
+  /** Sign every manifest (manifest-auth.ts). */
+  readonly auth?: ManifestAuth;
 }
 
 export const segmentFileName = (seq: number): string => `${seq.toString(16).padStart(8, '0')}.seg`;
@@ -559,7 +564,7 @@ export class SegmentPipeline {
     const old = this.#manifest;
     const m: Manifest = {
       format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, barcode: this.#c.barcode,
-      version: old.version + 1, createdAt: new Date().toISOString(), medium: old.medium,
+      version: Math.max(old.version, this.#c.versionFloor ?? 0) + 1, createdAt: new Date().toISOString(), medium: old.medium,
       segments, filemarks, eodObjectId: eod, usedBytes: segments.reduce((s, r) => s + r.dataBytes, 0),
       attributes, nextSeq: this.#nextSeq,
     };
@@ -613,12 +618,12 @@ export class SegmentPipeline {
     this.#unconfirmed = pending;
     let key: string;
     try {
-      key = await writeManifest(this.#c.store, this.#c.keys, m, this.#c.lock === undefined ? undefined : lockFor(this.#c.lock));
+      key = await writeManifest(this.#c.store, this.#c.keys, m, this.#c.lock === undefined ? undefined : lockFor(this.#c.lock), this.#c.auth);
     } catch (e) {
       if (!(e instanceof CartridgeError) || e.code !== CartridgeErrorCode.CONFLICT) throw e;
       key = this.#c.keys.manifest(m.barcode, m.version);
       const there = await this.#c.store.get(key);
-      if (!there.equals(encodeManifest(m))) throw e;
+      if (!there.equals(encodeManifest(m, this.#c.auth))) throw e;
     }
     this.#unconfirmed = undefined;
     return key;

@@ -7,7 +7,8 @@
 // every element until the operator (or wiring) places them.
 
 import { TapeKeys } from '../../tapes/keys.ts';
-import { readLatestManifest } from '../../tapes/manifest.ts';
+import type { ManifestAuth } from '../../tapes/manifest-auth.ts';
+import { readManifest } from '../../tapes/manifest-read.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
 import type { Catalog } from './catalog.ts';
 
@@ -16,11 +17,18 @@ export interface RebuildReport {
   readonly cartridges: string[];
   /** Barcodes whose manifests could not be read, with the reason. */
   readonly failed: { barcode: string; reason: string }[];
+  /** Cartridges restored from an older manifest because newer ones failed their checks. */
+  readonly fellBack: { barcode: string; version: number; refused: { version: number; reason: string }[] }[];
 }
 
-export async function rebuildFromStore(catalog: Catalog, store: ObjectStore, prefix: string): Promise<RebuildReport> {
+export interface RebuildOptions {
+  /** Check manifest MACs with this key (config tapes.manifestKey). */
+  readonly auth?: ManifestAuth;
+}
+
+export async function rebuildFromStore(catalog: Catalog, store: ObjectStore, prefix: string, o: RebuildOptions = {}): Promise<RebuildReport> {
   const keys = new TapeKeys(prefix);
-  const report: RebuildReport = { cartridges: [], failed: [] };
+  const report: RebuildReport = { cartridges: [], failed: [], fellBack: [] };
   let after: string | undefined;
   for (;;) {
     const page = await store.list(keys.tapesPrefix, { limit: 1, ...(after === undefined ? {} : { startAfter: after }) });
@@ -33,11 +41,14 @@ export async function rebuildFromStore(catalog: Catalog, store: ObjectStore, pre
     }
     after = keys.afterCartridge(barcode);
     try {
-      const m = await readLatestManifest(store, keys, barcode);
-      if (m === undefined) {
+      // Every manifest passes the same checks as when a drive loads the cartridge.
+      const found = await readManifest(store, keys, barcode, o.auth === undefined ? {} : { auth: o.auth });
+      if (found === undefined) {
         report.failed.push({ barcode, reason: 'objects but no manifest' });
         continue;
       }
+      const m = found.manifest;
+      if (found.refused.length > 0) report.fellBack.push({ barcode, version: m.version, refused: [...found.refused] });
       catalog.manifestCommitted(m, keys.manifest(barcode, m.version));
       report.cartridges.push(barcode);
     } catch (e) {

@@ -17,7 +17,7 @@ import { applyCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { CartridgeState } from '../catalog/cartridges.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { LibraryKeys, listLibraries, readLatestSnapshot, type LibrarySnapshot } from '../catalog/library-snapshot.ts';
-import { rebuildFromStore } from '../catalog/rebuild.ts';
+import { type RebuildOptions, type RebuildReport, rebuildFromStore } from '../catalog/rebuild.ts';
 import type { LibraryConfig } from '../config.ts';
 import { changerProfiles } from '../../scsi/profiles/index.ts';
 import { addressOf } from '../../scsi/smc/elements.ts';
@@ -51,12 +51,14 @@ export interface RecoverySummary {
   readonly libraries: RecoveredLibrary[];
   /** Cartridges brought back onto the shelf from their shelf records. */
   readonly shelf: { barcode: string; phase: string; state: string; medium: string }[];
+  /** Cartridges restored from an older manifest: newer ones failed their checks (forged, altered, out of bounds). */
+  readonly fellBack: RebuildReport['fellBack'];
 }
 
 const STATES = new Set<string>(Object.values(CartridgeState));
 
-export async function recoverCatalog(catalog: Catalog, store: ObjectStore, libraries: readonly LibraryConfig[] = []): Promise<RecoverySummary> {
-  const rebuilt = await rebuildFromStore(catalog, store, '');
+export async function recoverCatalog(catalog: Catalog, store: ObjectStore, libraries: readonly LibraryConfig[] = [], o: RebuildOptions = {}): Promise<RecoverySummary> {
+  const rebuilt = await rebuildFromStore(catalog, store, '', o);
   const keys = new LibraryKeys('');
   const names = new Set<string>([...(await listLibraries(store, keys)), ...libraries.map((l) => l.name)]);
   const out: RecoveredLibrary[] = [];
@@ -128,6 +130,7 @@ export async function recoverCatalog(catalog: Catalog, store: ObjectStore, libra
     failed,
     libraries: out,
     shelf,
+    fellBack: rebuilt.fellBack,
   };
 }
 
