@@ -159,6 +159,15 @@ const tapes = z.strictObject({
   syncTo: z.enum(['staging', 'store']).default('staging'),
   /** Concurrent segment uploads across all drives (default 4). */
   uploadConcurrency: z.number().int().min(1).max(64).default(4),
+  /**
+   * Manifest authentication: HMAC-SHA-256 key signing every cartridge manifest;
+   * manifests without a valid MAC are refused. env:NAME, file:PATH, or 64 hex
+   * digits / base64 of 32 bytes (like pools.<name>.encryption.key). Keep a copy
+   * off the gateway: `s3vtl recover` needs it. Absent: manifests are not signed.
+   */
+  manifestKey: z.string().min(1).optional(),
+  /** With manifestKey: also accept manifests that carry no MAC (written before the key was set); default false. */
+  acceptUnsignedManifests: z.boolean().optional(),
 }).default({ staging: { limit: 4 * 1024 ** 3, waitSeconds: 600 }, syncTo: 'staging', uploadConcurrency: 4 });
 
 const target = z.strictObject({

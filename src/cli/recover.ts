@@ -10,6 +10,7 @@ import { Catalog } from '../catalog/catalog.ts';
 import { loadConfig, type LibraryConfig } from '../config.ts';
 import { VtlError } from '../errors.ts';
 import { recoverCatalog, type RecoverySummary } from '../recovery/recover.ts';
+import { manifestAuth } from '../wiring/keys.ts';
 import { openStore } from '../wiring/store.ts';
 
 interface RecoverOptions {
@@ -18,6 +19,8 @@ interface RecoverOptions {
   readonly config?: string;
   readonly force?: boolean;
   readonly json?: boolean;
+  readonly manifestKey?: string;
+  readonly acceptUnsignedManifests?: boolean;
 }
 
 class RecoverError extends VtlError {
@@ -34,6 +37,8 @@ export function recoverCommand(): Command {
     .option('-c, --config <file>', 'YAML configuration: library geometry for placement, and store/data defaults')
     .option('-f, --force', 'replace a catalog that already knows cartridges (the old one is kept aside)')
     .option('--json', 'print the summary as JSON')
+    .option('--manifest-key <spec>', 'key that signed the manifests (env:NAME, file:PATH or the key text; default: the config\'s tapes.manifestKey)')
+    .option('--accept-unsigned-manifests', 'with a manifest key: also accept manifests that carry no MAC')
     .action(async (opts: RecoverOptions) => {
       const config = opts.config === undefined ? undefined : loadConfig(opts.config, {
         ...(opts.data !== undefined && { data: opts.data }),
@@ -57,11 +62,15 @@ export function recoverCommand(): Command {
         renameSync(file, aside);
         for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
       }
+      // Loaded before anything is touched: a bad key stops here with its config key.
+      const keySpec = opts.manifestKey ?? config?.tapes.manifestKey;
+      const auth = keySpec === undefined ? undefined
+        : manifestAuth({ manifestKey: keySpec, acceptUnsignedManifests: opts.acceptUnsignedManifests ?? config?.tapes.acceptUnsignedManifests ?? false });
       const opened = await openStore(storeUrl);
       const catalog = Catalog.open(file);
       let summary: RecoverySummary;
       try {
-        summary = await recoverCatalog(catalog, opened.store, libraries);
+        summary = await recoverCatalog(catalog, opened.store, libraries, auth === undefined ? {} : { auth });
       } finally {
         catalog.close();
         await opened.close();
@@ -83,6 +92,9 @@ function render(s: RecoverySummary, file: string): string {
     for (const k of l.skippedStates) lines.push(`  skipped state object ${k}`);
   }
   for (const c of s.shelf) lines.push(`on the shelf: ${c.barcode} (${c.state}, ${c.phase})`);
+  for (const f of s.fellBack) {
+    lines.push(`OLDER MANIFEST ${f.barcode}: restored from version ${f.version}; refused ${f.refused.map((r) => `v${r.version} (${r.reason})`).join(', ')}`);
+  }
   for (const f of s.failed) lines.push(`FAILED ${f.barcode}: ${f.reason}`);
   return `${lines.join('\n')}\n`;
 }

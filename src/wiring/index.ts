@@ -15,7 +15,7 @@ import { S3ObjectStore } from '../../tapes/stores/s3-store.ts';
 import { buildLibrary, type BuiltLibrary } from './library.ts';
 import { cartridgeLock, openStore, type OpenedStore } from './store.ts';
 import { serialFor } from './serial.ts';
-import { poolCodecs } from './keys.ts';
+import { manifestAuth, poolCodecs } from './keys.ts';
 
 import { ControlServer } from '../control/server.ts';
 import { Operations, type LibraryHandle } from '../control/operations.ts';
@@ -61,10 +61,16 @@ interface TapeSide {
 async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
   // Keys load before anything opens: a missing or malformed key stops the start with its config key.
   const codecFor = poolCodecs(config);
+  const auth = manifestAuth(config.tapes);
   const startedAt = new Date();
   const opened = await openStore(config.store, { pools: config.pools });
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
   const tapesLog = log.child({ layer: 'tapes' });
+  if (auth === undefined && config.store.startsWith('s3://')) {
+    tapesLog.warn('cartridge manifests are not authenticated: a writer to the bucket can change what a cartridge holds (within that cartridge\'s own objects); set tapes.manifestKey (and keep a copy of the key for s3vtl recover)', { store: config.store });
+  } else if (auth?.acceptUnsigned === true) {
+    tapesLog.warn('tapes.acceptUnsignedManifests is set: manifests without a MAC are still accepted; unset it once every loaded cartridge has been written since tapes.manifestKey was set');
+  }
   // An S3 store takes bigger segments (fewer requests per GiB) unless the config sets one.
   const segmentBytes = config.tapes.segmentSize ?? (config.store.startsWith('s3://') ? S3_DEFAULTS.segmentSize : undefined);
   const pool = new CartridgePool({
@@ -84,6 +90,7 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
     onError: (e, barcode) => log.error('cartridge background error', { barcode, error: String(e) }),
     codecFor,
     lockPolicy: (spec) => cartridgeLock(config.pools, spec),
+    ...(auth !== undefined && { manifestAuth: auth }),
   });
   if (opened.store instanceof S3ObjectStore) {
     // Parts of segments that were streaming when the gateway last stopped: their staged

@@ -10,6 +10,7 @@
 // Messages name the config key and never the key material.
 
 import { readFileSync } from 'node:fs';
+import type { ManifestAuth } from '../../tapes/manifest-auth.ts';
 import { KeyRing, RecordCodec } from '../../tapes/record-codec.ts';
 import { poolConfig, type Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
@@ -96,4 +97,13 @@ export function poolCodecs(config: Pick<Config, 'pools'>, sources: KeySources = 
     }
     return codec;
   };
+}
+
+/**
+ * The manifest key (tapes.manifestKey), loaded now like the pool keys;
+ * undefined when none is configured.
+ */
+export function manifestAuth(tapes: Pick<Config['tapes'], 'manifestKey' | 'acceptUnsignedManifests'>, sources: KeySources = {}): ManifestAuth | undefined {
+  if (tapes.manifestKey === undefined) return undefined;
+  return { key: loadKey(tapes.manifestKey, 'tapes.manifestKey', sources), acceptUnsigned: tapes.acceptUnsignedManifests ?? false };
 }
