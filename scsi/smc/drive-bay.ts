@@ -13,8 +13,15 @@ export interface DriveBay {
   cartridge(): string | undefined;
   /** An initiator of the drive holds PREVENT MEDIUM REMOVAL. */
   removalPrevented(): boolean;
-  /** Put a cartridge in: the drive opens and loads it. Rejects (code VTL_MEDIUM_INCOMPATIBLE, or the open error) and stays empty. */
+  /**
+   * Put a cartridge in: the drive opens and loads it. Rejects (code
+   * VTL_MEDIUM_INCOMPATIBLE, or the open error: code BAY_MEDIUM_FORMAT_CODE
+   * when the medium's description is unusable) and stays empty.
+   */
   insert(barcode: string): Promise<void>;
   /** Take the cartridge out (the drive flushes and unloads first if needed); resolves to its barcode. */
   remove(): Promise<string>;
 }
+
+/** The `code` of an insert failure that means the medium's format is corrupted (the tapes layer's VTL_CARTRIDGE_FORMAT). */
+export const BAY_MEDIUM_FORMAT_CODE = 'VTL_CARTRIDGE_FORMAT';

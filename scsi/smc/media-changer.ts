@@ -12,7 +12,7 @@ import { formatSerial } from '../profiles/index.ts';
 import type { ChangerProfile } from '../profiles/types.ts';
 import { ScsiError, Sense, SenseKey, type SenseCode } from '../sense.ts';
 import { changerCommands, changerCommandsWithExchange } from './commands.ts';
-import type { DriveBay } from './drive-bay.ts';
+import { BAY_MEDIUM_FORMAT_CODE, type DriveBay } from './drive-bay.ts';
 import { ElementMap, ElementType, type Element } from './elements.ts';
 import type { ElementChange, LibraryStateStore } from './library-state.ts';
 import { addChangerModePages } from './mode-pages.ts';
@@ -182,7 +182,12 @@ export class MediaChanger extends ScsiLogicalUnit {
     try {
       await e.drive.insert(barcode);
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'VTL_MEDIUM_INCOMPATIBLE') throw new ScsiError(incompatibleMedium);
+      const code = (err as { code?: unknown }).code;
+      if (code === 'VTL_MEDIUM_INCOMPATIBLE') throw new ScsiError(incompatibleMedium);
+      if (code === BAY_MEDIUM_FORMAT_CODE) {
+        this.log.error('cartridge cannot be loaded: its description in the store failed its checks', { barcode, drive: e.drive.serial, err: (err as Error).message });
+        throw new ScsiError(Sense.mediumFormatCorrupted);
+      }
       throw err;
     }
   }

@@ -4,6 +4,7 @@ import type { CdbReader } from '../cdb.ts';
 import type { ScsiCommand } from '../command.ts';
 import { ScsiError, Sense, invalidCdbField } from '../sense.ts';
 import type { TapeDrive } from './tape-drive.ts';
+import { MEDIUM_FORMAT_CODE } from './media-source.ts';
 import { TapeSense } from './tape-sense.ts';
 
 /** TEST UNIT READY: GOOD only with a threaded cartridge (04/01 loading, 04/02 held, 3A/00 none). */
@@ -44,6 +45,8 @@ export async function loadUnload(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader)
           await d.thread(bay.barcode, cmd.nexus.initiatorPort);
         } catch (err) {
           d.log.warn('tape load failed', { serial: d.serial, barcode: bay.barcode, err: err instanceof Error ? err.message : String(err) });
+          // The cartridge's description in the store failed its checks (forged, altered, or its newest version gone).
+          if ((err as { code?: unknown }).code === MEDIUM_FORMAT_CODE) throw new ScsiError(Sense.mediumFormatCorrupted);
           throw new ScsiError(TapeSense.incompatibleMedium);
         }
         return;
