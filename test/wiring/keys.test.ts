@@ -6,7 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../../src/errors.ts';
-import { loadKey, poolCodecs } from '../../src/wiring/keys.ts';
+import { loadKey, manifestAuth, poolCodecs } from '../../src/wiring/keys.ts';
+import { validateConfig } from '../../src/config.ts';
 import type { Config } from '../../src/config.ts';
 
 const KEY = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
@@ -72,4 +73,16 @@ test('pool codecs: keys load at start, a bad one stops it with its config key', 
     a: pool({ encryption: { keyId: 'same', key: HEX } }),
     b: pool({ encryption: { keyId: 'same', key: Buffer.alloc(32, 9).toString('hex') } }),
   })), { instanceOf: ConfigError, message: /pools\.b\.encryption\.keyId: .*two different keys/ });
+});
+
+test('tapes.manifestKey loads like a pool key; unset means no manifest authentication', (t) => {
+  t.is(manifestAuth({}), undefined);
+  t.deepEqual(manifestAuth({ manifestKey: 'env:MK' }, { env: { MK: HEX } }), { key: KEY, acceptUnsigned: false });
+  t.deepEqual(manifestAuth({ manifestKey: HEX, acceptUnsignedManifests: true }), { key: KEY, acceptUnsigned: true });
+  const bad = t.throws(() => manifestAuth({ manifestKey: 'not-a-key' }), { instanceOf: ConfigError });
+  t.regex(bad?.message ?? '', /^config: tapes\.manifestKey: not a key/);
+  t.false(bad?.message.includes('not-a-key'), 'the value is not echoed');
+  t.log('the config schema takes both keys under tapes');
+  const c = validateConfig({ tapes: { manifestKey: 'env:MK', acceptUnsignedManifests: true }, targets: [{ iqn: 'iqn.2026-01.test:t' }] });
+  t.like(c.tapes, { manifestKey: 'env:MK', acceptUnsignedManifests: true });
 });
