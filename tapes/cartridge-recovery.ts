@@ -74,10 +74,11 @@ export async function restoreState(
         last.dataBytes = journal.trimmed.dataBytes;
       }
       pending = journal.pending;
-    } else if (journal.base === manifest.version - 1) {
+    } else if (journal.base === (manifest.base ?? manifest.version - 1)) {
       // Crashed after writing a manifest and before rebasing the journal on it:
       // the manifest was built from this journal's state, so only the pending
-      // segments it does not name are still staged.
+      // segments it does not name are still staged. (`base`: the manifest went
+      // past versions that were refused when the cartridge was opened.)
       const inManifest = new Set(manifest.segments.map((s) => s.seq));
       pending = journal.pending.filter((p) => !inManifest.has(p.seq));
     } else {

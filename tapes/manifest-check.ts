@@ -65,6 +65,7 @@ export function problemOf(m: Manifest, keys: TapeKeys, barcode: string): string 
   if (!isCount(m.eodObjectId, m.usedBytes + m.filemarks.length)) return `EOD ${String(m.eodObjectId)} beyond what ${m.usedBytes} bytes and ${m.filemarks.length} filemarks hold`;
   for (const f of m.filemarks) if (!isCount(f)) return `filemark ${String(f)} is not an object id`;
   if (typeof m.createdAt !== 'string') return 'createdAt is not a string';
+  if (m.base !== undefined && (!isCount(m.base) || m.base < 1 || m.base >= m.version - 1)) return `base ${String(m.base)} must be a version below ${m.version - 1}`;
 
   const live = new Set<string>();
   let prevSeq = 0;

@@ -68,6 +68,11 @@ export interface Manifest {
   readonly nextSeq: number;
   /** Segments an overwrite cut away that older kept versions still name (absent: none). */
   readonly cutAway?: readonly CutAway[];
+  /**
+   * The version this one was built on, when that is not version - 1: the
+   * versions between were refused (manifest-read.ts) and stay in the store.
+   */
+  readonly base?: number;
   /** HMAC of the rest (manifest-auth.ts); absent when no manifest key is configured. */
   readonly mac?: string;
 }

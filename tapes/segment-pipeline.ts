@@ -562,11 +562,12 @@ export class SegmentPipeline {
     const { ready, segments, filemarks, attributes, eod, same } = this.#nextManifest();
     if (same) return undefined;
     const old = this.#manifest;
+    const version = Math.max(old.version, this.#c.versionFloor ?? 0) + 1;
     const m: Manifest = {
       format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, barcode: this.#c.barcode,
-      version: Math.max(old.version, this.#c.versionFloor ?? 0) + 1, createdAt: new Date().toISOString(), medium: old.medium,
+      version, createdAt: new Date().toISOString(), medium: old.medium,
       segments, filemarks, eodObjectId: eod, usedBytes: segments.reduce((s, r) => s + r.dataBytes, 0),
-      attributes, nextSeq: this.#nextSeq,
+      attributes, nextSeq: this.#nextSeq, ...(version !== old.version + 1 && { base: old.version }),
     };
     // Segments this commit's prune deletes are not carried on (the journal keeps them until the delete succeeds).
     const cutAway = this.#graveyard.filter((g) => g.until > m.version - this.#keepManifests);

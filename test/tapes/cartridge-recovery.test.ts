@@ -92,6 +92,19 @@ test('crash between manifest and journal rebase: pending segments the manifest n
   await rm(dir, { recursive: true, force: true });
 });
 
+test('crash right after a commit that went past refused manifest versions: the manifest\'s base matches the journal', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'rec-'));
+  const b2 = await stage(dir, 2, 5, 5, true);
+  // Opened from version 4 (5 and 6 were refused), committed 7 on top of it, crashed before the journal followed.
+  const m = { ...manifest(7, [seg(1, 0, 5), seg(2, 5, 5)]), base: 4 };
+  const r = await restoreState('REC001L6', m, {
+    base: 4, keep: 1, pending: [{ seq: 2, first: 5, count: 5, bytes: b2, sealed: true }], attributes: {}, nextSeq: 3,
+  }, dir, 1 << 16, key);
+  t.deepEqual(r.model.segments.map((s) => [s.seq, s.state]), [[1, 'committed'], [2, 'committed']]);
+  t.is(r.model.eod, 10);
+  await rm(dir, { recursive: true, force: true });
+});
+
 test('a journal from another lineage is refused', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'rec-'));
   const m = manifest(7, [seg(1, 0, 5)]);

@@ -97,7 +97,12 @@ test('a segment key of another cartridge is refused: its data is never read as t
   t.is(r.kind, 'block');
   t.is(r.kind === 'block' ? r.data.readUInt32BE(0) : -1, 0);
   t.regex(String(log.lines.find((l) => l.msg === 'cartridge manifest refused')?.meta?.reason), /key "vtl\/tapes\/VIC001L6\/seg\/.*" is not vtl\/tapes\/TST001L6\/seg\//);
+  t.log('the next commit goes past the refused version and names the version it was built on');
+  const good = c.manifest.version;
+  await c.writeAttribute(0x0800, Buffer.from('x'));
   await c.close();
+  const after = JSON.parse((await f.store.get(f.keys.manifest(BARCODE, good + 2))).toString()) as Manifest;
+  t.is(after.base, good);
   await f.cleanup();
 });
 
