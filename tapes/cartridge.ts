@@ -136,8 +136,8 @@ export class Cartridge {
         barcode: o.barcode, store: o.store, keys: o.keys, journal,
         uploader: o.uploader ?? new SegmentUploader(o.store), reader: o.reader ?? new SegmentReader(o.store),
         model: state.model, manifest, attributes: state.attributes, nextSeq: state.nextSeq, sink: o.sink, onError,
-        // The manifest's list passed manifest-check.ts; the journal's is held to the same form.
-        cutAway: mergeCutAway(manifest.cutAway, journal.last?.cutAway).filter((c) => o.keys.parseSegmentKey(o.barcode, c.key) !== undefined),
+        // The manifest's list passed manifest-check.ts; the pipeline deletes only this cartridge's segment keys of either.
+        cutAway: mergeCutAway(manifest.cutAway, journal.last?.cutAway),
         // Versions refused above stay in the store: the next commit goes past them.
         versionFloor: found?.newest ?? manifest.version,
         ...(auth !== undefined && { auth }),

@@ -19,6 +19,7 @@ import { CartridgeError, CartridgeErrorCode } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
 import { type CutAway, type Manifest, type ManifestSegment, type ManifestSink, type SegmentEncoding, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, encodeManifest, writeManifest } from './manifest.ts';
 import type { ManifestAuth } from './manifest-auth.ts';
+import { CutAwayLedger } from './cut-away.ts';
 import { lockFor, type LockPolicy, type ObjectStore } from './object-store.ts';
 import type { RecordCoding, RecordIndex, RecordKind } from './record-format.ts';
 import type { SegmentReader } from './segment-reader.ts';
@@ -103,7 +104,6 @@ export class SegmentPipeline {
   readonly #unregister: () => void;
   readonly #commitBackoffMs: number;
   readonly #log: TapesLog | undefined;
-  readonly #keepManifests: number;
   #manifest: Manifest;
   #nextSeq: number;
   #open: SegmentRef | undefined;
@@ -117,12 +117,8 @@ export class SegmentPipeline {
   /** Aborts retries (uploads, commit backoff) when the cartridge is abandoned. */
   readonly #stop = new AbortController();
   readonly #uploadAborts = new Map<number, AbortController>();
-  /**
-   * Committed segments an overwrite cut away, with the newest manifest version
-   * that names them: deleted from the store with that version. Written into
-   * every journal entry and manifest until then.
-   */
-  #graveyard: CutAway[];
+  /** Committed segments an overwrite cut away, deleted with the last kept manifest that names them (cut-away.ts). */
+  readonly #cutAway: CutAwayLedger;
   /** Seals running behind the writes (#sealBehind). */
   readonly #sealing = new Set<Promise<void>>();
   /** Uploads in parts of open (and just sealed) segments, by seq. */
@@ -139,7 +135,6 @@ export class SegmentPipeline {
     this.#c = context;
     this.#manifest = context.manifest;
     this.#nextSeq = context.nextSeq;
-    this.#graveyard = [...(context.cutAway ?? [])];
     this.#segmentBytes = Math.max(64 << 10, options.segmentBytes ?? 64 << 20);
     this.#batchBytes = Math.max(64 << 10, options.batchBytes ?? 1 << 20);
     this.#partBytes = context.store.beginUpload === undefined ? 0 : Math.max(0, options.partBytes ?? 0);
@@ -150,7 +145,7 @@ export class SegmentPipeline {
     this.#unregister = this.#budget.register({ barcode: context.barcode, stagedBytes: () => this.stagedBytes() });
     this.#commitBackoffMs = Math.max(1, options.commitBackoffMs ?? 500);
     this.#log = options.log;
-    this.#keepManifests = Math.max(0, options.keepManifests ?? 8);
+    this.#cutAway = new CutAwayLedger({ store: context.store, keys: context.keys, barcode: context.barcode, keep: Math.max(0, options.keepManifests ?? 8), ...(context.cutAway !== undefined && { initial: context.cutAway }) });
     const last = context.model.segments[context.model.segments.length - 1];
     this.#open = last?.state === 'open' ? last : undefined;
     // Parts sent before a restart are lost with their upload id: send the open segment's again.
@@ -465,7 +460,7 @@ export class SegmentPipeline {
     this.#streams.delete(ref.seq);
     if (ref.state === 'uploaded') void this.#c.store.delete([ref.key]).catch(this.#c.onError);
     // Committed: the manifests kept in the store still name it, up to the newest one.
-    if (ref.state === 'committed' && this.#keepManifests > 0) this.#graveyard.push({ key: ref.key, until: this.#manifest.version });
+    if (ref.state === 'committed') this.#cutAway.add(ref.key, this.#manifest.version);
     // An upload retrying through an outage would hold the file until the store returns.
     this.#uploadAborts.get(ref.seq)?.abort();
     const staging = ref.staging;
@@ -569,8 +564,7 @@ export class SegmentPipeline {
       segments, filemarks, eodObjectId: eod, usedBytes: segments.reduce((s, r) => s + r.dataBytes, 0),
       attributes, nextSeq: this.#nextSeq, ...(version !== old.version + 1 && { base: old.version }),
     };
-    // Segments this commit's prune deletes are not carried on (the journal keeps them until the delete succeeds).
-    const cutAway = this.#graveyard.filter((g) => g.until > m.version - this.#keepManifests);
+    const cutAway = this.#cutAway.carriedBy(m.version);
     return { m: cutAway.length > 0 ? { ...m, cutAway } : m, ready };
   }
 
@@ -591,17 +585,7 @@ export class SegmentPipeline {
       await staging?.remove(this.#trash);
     }
     if (freed.length > 0) this.#budget.released();
-    if (this.#keepManifests > 0 && m.version > this.#keepManifests) {
-      // The oldest kept version goes, and with it the segments cut away that only versions
-      // up to it named. Not awaited: in an outage the store's retries would hold seals and
-      // sync points behind it.
-      // A failed delete leaves them in the graveyard: the next prune tries again.
-      const gone = m.version - this.#keepManifests;
-      const dead = this.#graveyard.filter((g) => g.until <= gone);
-      void this.#c.store.delete([this.#c.keys.manifest(m.barcode, gone), ...dead.map((g) => g.key)]).then(() => {
-        if (dead.length > 0) this.#graveyard = this.#graveyard.filter((g) => !dead.includes(g));
-      }, this.#c.onError);
-    }
+    this.#cutAway.prune(m.version, this.#c.onError);
     try {
       await this.#c.sink?.manifestCommitted(m, key);
     } catch (e) {
@@ -665,7 +649,7 @@ export class SegmentPipeline {
       })),
       attributes: this.#attributeRecord(),
       nextSeq: this.#nextSeq,
-      ...(this.#graveyard.length > 0 && { cutAway: [...this.#graveyard] }),
+      ...(this.#cutAway.entries.length > 0 && { cutAway: [...this.#cutAway.entries] }),
     };
     const text = JSON.stringify(entry);
     if (text === this.#lastJournal) return;
