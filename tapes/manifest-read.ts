@@ -17,6 +17,13 @@ import { listAll, type ObjectStore } from './object-store.ts';
 import type { TapesLog } from './uploader.ts';
 import { versionOfKey } from './versioned-json.ts';
 
+/**
+ * The largest manifest object read: about 80 MiB describe an 18 TB LTO-9
+ * cartridge in 64 MiB segments, with room for many filemarks. A larger one
+ * is refused before it is fetched.
+ */
+export const MAX_MANIFEST_BYTES = 256 * 2 ** 20;
+
 export interface ManifestReadOptions {
   /** The newest version the catalog knows of (0 or absent: none). */
   readonly known?: number;
@@ -24,6 +31,8 @@ export interface ManifestReadOptions {
   readonly auth?: ManifestAuth;
   /** Where refusals and fallbacks are reported. */
   readonly log?: TapesLog;
+  /** Manifest objects larger than this are refused unread (default MAX_MANIFEST_BYTES). */
+  readonly maxBytes?: number;
 }
 
 export interface ManifestFound {
@@ -54,10 +63,14 @@ export function acceptManifest(bytes: Buffer, key: string, keys: TapeKeys, barco
 export async function readManifest(store: ObjectStore, keys: TapeKeys, barcode: string, o: ManifestReadOptions = {}): Promise<ManifestFound | undefined> {
   const prefix = keys.manifestPrefix(barcode);
   const known = o.known ?? 0;
+  const max = o.maxBytes ?? MAX_MANIFEST_BYTES;
   const versions: number[] = [];
+  const sizes = new Map<number, number>();
   for await (const obj of listAll(store, prefix)) {
     const v = versionOfKey(prefix, obj.key);
-    if (v !== undefined) versions.push(v);
+    if (v === undefined) continue;
+    versions.push(v);
+    sizes.set(v, obj.size);
   }
   versions.sort((a, b) => a - b);
   const newest = versions[versions.length - 1] ?? 0;
@@ -73,7 +86,11 @@ export async function readManifest(store: ObjectStore, keys: TapeKeys, barcode: 
     const key = keys.manifest(barcode, version);
     let manifest: Manifest;
     try {
-      manifest = acceptManifest(await store.get(key), key, keys, barcode, o.auth);
+      const listed = sizes.get(version) ?? 0;
+      if (listed > max) throw new CartridgeError(CartridgeErrorCode.FORMAT, barcode, `manifest ${key}: ${listed} bytes, more than ${max}`);
+      const bytes = await store.get(key);
+      if (bytes.length > max) throw new CartridgeError(CartridgeErrorCode.FORMAT, barcode, `manifest ${key}: ${bytes.length} bytes, more than ${max}`);
+      manifest = acceptManifest(bytes, key, keys, barcode, o.auth);
     } catch (e) {
       if (e instanceof StoreError && e.code !== StoreErrorCode.NOT_FOUND) throw e;
       if (!(e instanceof CartridgeError || e instanceof StoreError || e instanceof TypeError)) throw e;

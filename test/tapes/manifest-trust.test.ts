@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { CartridgeError, CartridgeErrorCode } from '../../tapes/errors.ts';
 import type { Manifest } from '../../tapes/manifest.ts';
 import type { ManifestAuth } from '../../tapes/manifest-auth.ts';
+import { readManifest } from '../../tapes/manifest-read.ts';
 import { BARCODE, type Fixture, makeFixture, readAll, writeBlocks } from './cartridge-fixture.ts';
 
 const VICTIM = 'VIC001L6';
@@ -191,5 +192,17 @@ test('the newest manifest the catalog knows missing from the store is an error, 
   await f.store.delete(manifestKeys(f, BARCODE));
   await t.throwsAsync(f.open({ manifestHint: version }), { instanceOf: CartridgeError, message: /missing/ });
   t.deepEqual(manifestKeys(f, BARCODE), []);
+  await f.cleanup();
+});
+
+test('a manifest object larger than the limit is refused without being fetched', async (t) => {
+  const f = await twoCartridges();
+  const good = (await newest(f, BARCODE)).version;
+  const forged = await forge(f, BARCODE, (m) => ({ ...m, padding: 'x'.repeat(64 << 10) }));
+  const gets = f.store.calls.get;
+  const found = await readManifest(f.store, f.keys, BARCODE, { maxBytes: 32 << 10 });
+  t.is(found?.manifest.version, good);
+  t.regex(found?.refused[0]?.reason ?? '', new RegExp(`manifest .*${forged.toString(16)}\\.json: \\d+ bytes, more than 32768`));
+  t.is(f.store.calls.get - gets, 1, 'only the accepted version was fetched');
   await f.cleanup();
 });
