@@ -74,15 +74,18 @@ export async function readManifest(store: ObjectStore, keys: TapeKeys, barcode: 
   }
   versions.sort((a, b) => a - b);
   const newest = versions[versions.length - 1] ?? 0;
-  if (newest < known) {
-    const why = `manifest version ${known}, the newest the catalog knows, is missing from the store (newest there: ${newest === 0 ? 'none' : newest}); not rolling back`;
+  // Gone from the store: only a version above it may stand in for it (one the catalog had not heard of yet).
+  const knownMissing = known > 0 && !versions.includes(known);
+  const missing = (): never => {
     o.log?.error('cartridge manifest missing', { barcode, version: known, newestInStore: newest });
-    throw new CartridgeError(CartridgeErrorCode.FORMAT, barcode, why);
-  }
+    throw new CartridgeError(CartridgeErrorCode.FORMAT, barcode, `manifest version ${known}, the newest the catalog knows, is missing from the store (newest there: ${newest === 0 ? 'none' : newest}); not rolling back`);
+  };
+  if (knownMissing && newest < known) missing();
   if (versions.length === 0) return undefined;
   const refused: { version: number; reason: string }[] = [];
   for (let i = versions.length - 1; i >= 0; i--) {
     const version = versions[i]!;
+    if (knownMissing && version < known) missing();
     const key = keys.manifest(barcode, version);
     let manifest: Manifest;
     try {

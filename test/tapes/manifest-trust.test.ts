@@ -188,6 +188,10 @@ test('the newest manifest the catalog knows missing from the store is an error, 
   t.is(e?.code, CartridgeErrorCode.FORMAT);
   t.regex(e?.message ?? '', new RegExp(`manifest version ${version}, the newest the catalog knows, is missing`));
   t.like(log.lines.find((l) => l.msg === 'cartridge manifest missing'), { level: 'error', meta: { barcode: BARCODE, version } });
+  t.log('a forged newer version does not hide the missing one');
+  const prev = (await newest(f, BARCODE)).m;
+  await f.store.put(f.keys.manifest(BARCODE, version + 1), Buffer.from(JSON.stringify({ ...prev, version: version + 1, eodObjectId: 1e15 })));
+  await t.throwsAsync(f.open({ manifestHint: version }), { instanceOf: CartridgeError, message: /is missing from the store/ });
   t.log('with every manifest gone the cartridge is not recreated blank either');
   await f.store.delete(manifestKeys(f, BARCODE));
   await t.throwsAsync(f.open({ manifestHint: version }), { instanceOf: CartridgeError, message: /missing/ });
@@ -204,5 +208,19 @@ test('a manifest object larger than the limit is refused without being fetched',
   t.is(found?.manifest.version, good);
   t.regex(found?.refused[0]?.reason ?? '', new RegExp(`manifest .*${forged.toString(16)}\\.json: \\d+ bytes, more than 32768`));
   t.is(f.store.calls.get - gets, 1, 'only the accepted version was fetched');
+  await f.cleanup();
+});
+
+test('a known version pruned after a newer one was committed (the catalog one behind) is not missing', async (t) => {
+  const f = await makeFixture();
+  const c = await f.open();
+  await writeBlocks(c, 0, 10);
+  await c.close();
+  const { version } = await newest(f, BARCODE);
+  // keepManifests 1 and a crash before the catalog heard of `version`: version - 1 is pruned, the catalog still names it.
+  await f.store.delete([f.keys.manifest(BARCODE, version - 1)]);
+  const d = await f.open({ manifestHint: version - 1 });
+  t.is(d.manifest.version, version);
+  await d.close();
   await f.cleanup();
 });
