@@ -105,8 +105,10 @@ export class ScsiCommands {
       return false;
     }
     session.addTask(task);
-    if (this.#waiting.push(task) === 1) session.budget.whenRoom(() => this.#retryWaiting(session));
-    this.#ch.host.budgetExceeded(session, this.#ch.peer);
+    if (this.#waiting.push(task) === 1) {
+      session.budget.whenRoom(() => this.#retryWaiting(session));
+      this.#ch.host.budgetExceeded(session, this.#ch.peer);
+    }
     return false;
   }
 
