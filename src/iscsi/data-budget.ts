@@ -126,8 +126,8 @@ export class SessionBudget {
     return true;
   }
 
+  /** Give back `n` bytes; 0 still lets waiting sessions look again (a waiting task went away). */
   release(n: number): void {
-    if (n <= 0) return;
     this.#reserved -= n;
     this.#target._unreserve(n, this);
   }

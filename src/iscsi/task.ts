@@ -165,7 +165,8 @@ export class ScsiTask {
     this.#memory = undefined;
     const n = this.reserved;
     this.reserved = 0;
-    if (n > 0) this.#releaseReservation?.(n);
+    // Also without a reservation: a write that waited for one and went away may unblock those behind it.
+    if (n > 0 || this.write) this.#releaseReservation?.(n);
   }
 
   /** Accounted against a budget and not holding its reservation yet: no data may be solicited. */

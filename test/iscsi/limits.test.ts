@@ -109,3 +109,19 @@ test.serial('an immediate command is rejected when the tasks fill the queue dept
   ini.close();
   await server.close();
 });
+
+test.serial('a waiting write that is aborted lets the writes queued behind it go', async (t) => {
+  const { server, port } = await start({ limits: { maxBufferedPerSession: 8 * MiB } });
+  const { ini } = await login(port, SOLICITED);
+  ini.send(write10(1, 1, 6 * MiB));
+  ini.send(write10(2, 2, 6 * MiB));
+  ini.send(write10(3, 3, 1 * MiB));
+  t.true((await drain(ini)).every((p) => p.itt === 1), 'writes 2 and 3 wait');
+  // ABORT TASK (function 1) for ITT 2, RefCmdSN 2.
+  ini.send(pdu({ opcode: 0x02, immediate: true, flags: 0x81, itt: 9, u32: { 20: 2, 24: 4, 32: 2 } }));
+  const got = await drain(ini, 1000);
+  t.true(got.some((p) => p.opcode === 0x22 && p.itt === 9), 'the abort is answered');
+  t.true(got.some((p) => p.opcode === R2T && p.itt === 3), 'write 3 fits beside write 1 and is solicited');
+  ini.close();
+  await server.close();
+});
