@@ -12,8 +12,12 @@ export const SECRET = 'abcdefghijklmnop';
 export class SinkLu implements LogicalUnit {
   readonly peripheralType = 0;
   readonly written: number[] = [];
+  last: Buffer | undefined;
   async execute(cmd: ScsiCommand): Promise<ScsiResult> {
-    if (cmd.cdb[0] === 0x2a) this.written.push(cmd.dataOut?.length ?? 0);
+    if (cmd.cdb[0] === 0x2a) {
+      this.written.push(cmd.dataOut?.length ?? 0);
+      this.last = Buffer.from(cmd.dataOut ?? Buffer.alloc(0));
+    }
     return { status: 0 };
   }
   reset(): void {}
@@ -68,14 +72,15 @@ export function write10(itt: number, cmdSN: number, length: number, o: { immedia
 }
 
 /** Answer one R2T in full with Data-Out PDUs of 256 KiB. */
-export function answerR2T(ini: TestInitiator, r2t: InPdu): void {
+export function answerR2T(ini: TestInitiator, r2t: InPdu, source?: Buffer): void {
   const ttt = r2t.bhs.readUInt32BE(20);
   const offset = r2t.bhs.readUInt32BE(40);
   const length = r2t.bhs.readUInt32BE(44);
   const seg = 256 * 1024;
   for (let done = 0, sn = 0; done < length; done += seg, sn++) {
     const n = Math.min(seg, length - done);
-    ini.send(dataOut({ itt: r2t.itt, ttt, dataSN: sn, offset: offset + done, final: done + n === length, data: Buffer.alloc(n, 0x5a) }));
+    const data = source?.subarray(offset + done, offset + done + n) ?? Buffer.alloc(n, 0x5a);
+    ini.send(dataOut({ itt: r2t.itt, ttt, dataSN: sn, offset: offset + done, final: done + n === length, data }));
   }
 }
 

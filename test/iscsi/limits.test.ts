@@ -125,3 +125,17 @@ test.serial('a waiting write that is aborted lets the writes queued behind it go
   ini.close();
   await server.close();
 });
+
+test.serial('a write gathered in pieces reaches the logical unit byte for byte', async (t) => {
+  const { server, port, lu } = await start();
+  const { ini } = await login(port, SOLICITED);
+  const src = Buffer.from(Array.from({ length: 3 * MiB + 4096 }, (_, i) => (i * 13 + (i >> 10)) & 0xff));
+  ini.send(write10(1, 1, src.length));
+  for (const r of await drain(ini)) answerR2T(ini, r, src);
+  const rsp = (await drain(ini, 1000)).find((p) => p.opcode === RESPONSE);
+  t.is(rsp?.bhs[3], 0, 'GOOD');
+  t.true(lu.last?.equals(src), 'the data is the data sent');
+  t.is(server.dataBudget().allocated, 0, 'and its memory is given back');
+  ini.close();
+  await server.close();
+});
