@@ -27,10 +27,12 @@ export class ScsiCommands {
       return;
     }
     if (pdu.immediate && (session.windowFull || session.immediateTaskCount >= this.#ch.host.maxImmediateTasks)) {
-      // RFC 7143 §3.2.2.1: an immediate command's CmdSN may lie outside the
-      // window, but it takes a task like any other; the target "may reject"
-      // it (Reason 0x06) when it cannot take more. It counts against the same
-      // queue depth as the window, and only a few may be outstanding.
+      // RFC 7143 §4.2.2.1: an immediate command's CmdSN may lie outside the
+      // window, and a target must handle at least one immediate request per
+      // connection at any time. It takes a task like any other, so it counts
+      // against the queue depth the window stands for, and only a few may be
+      // outstanding; beyond that it gets Reject reason 0x06 (§11.17.1,
+      // "Immediate command reject - too many immediate commands").
       this.#ch.reject(pdu, RejectReason.IMMEDIATE_COMMAND_REJECT);
       return;
     }

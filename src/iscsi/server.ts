@@ -78,7 +78,7 @@ export interface IscsiServerOptions {
 
 /** A session may always reserve this much Data-Out, even when the target's total is spent. */
 const SESSION_FLOOR = 4 * 1024 * 1024;
-/** Immediate SCSI commands outstanding per session (RFC 7143 §3.2.2.1 asks for at least one). */
+/** Immediate SCSI commands outstanding per session (RFC 7143 §4.2.2.1 asks for at least one). */
 const MAX_IMMEDIATE_TASKS = 4;
 
 export class IscsiServer {
