@@ -5,6 +5,7 @@
 // of an s3vtl library with one 4 GiB cartridge that loadDrive() moves in with MOVE MEDIUM first.
 // s3: see bench/s3.ts (tape writes to the S3 store on an RGW beside that RGW's PUT ceiling).
 //   node --import=tsx bench/run.ts disk|tape [--reps 3] [--size 1G] [--only tgt|ours] [--case 'var qd1'] [--mode write]
+//   node --import=tsx bench/run.ts hostile [--sessions 1,2,8] [--size 256M] [--bs 1M] (bench/hostile.ts)
 //   node --import=tsx bench/run.ts s3 [--reps 1] [--size 1G] [--segment SIZE] [--query k=v&...] [--no-verify]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,8 @@ const { values: o, positionals } = parseArgs({
     // disk/tape: run only the cases whose name contains this; iscsi-tape-bench --mode (both, write: no read-back)
     case: { type: 'string' }, mode: { type: 'string', default: 'both' },
     // s3 mode: segment size override, extra s3:// query options, uploads in flight, read-back check
+    // hostile: N hostile + N well-behaved sessions for each N, well-behaved block size
+    sessions: { type: 'string' }, bs: { type: 'string' },
     segment: { type: 'string' }, query: { type: 'string' }, concurrency: { type: 'string', default: '4' }, 'no-verify': { type: 'boolean', default: false },
   },
 });
@@ -32,7 +35,12 @@ if (kind === 's3') {
     ...(o.segment !== undefined && { segment: o.segment }), ...(o.query !== undefined && { query: o.query }) });
   process.exit(0);
 }
-if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3 [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
+if (kind === 'hostile') {
+  const { benchHostile } = await import('./hostile.ts');
+  await benchHostile({ sessions: (o.sessions ?? '1,2,8').split(',').map(Number), size: o.size === '1G' ? '256M' : o.size!, bs: o.bs ?? '1M' });
+  process.exit(0);
+}
+if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3|hostile [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
 o.reps ??= '3';
 const SMALL = '64M'; // size of the 8 KiB-block runs
 

@@ -170,6 +170,29 @@ const tapes = z.strictObject({
   acceptUnsignedManifests: z.boolean().optional(),
 }).default({ staging: { limit: 4 * 1024 ** 3, waitSeconds: 600 }, syncTo: 'staging', uploadConcurrency: 4 });
 
+/** What initiators may make the iSCSI target hold (src/iscsi/limits.ts). */
+const iscsiDefaults = {
+  maxBufferedPerSession: 64 * 1024 ** 2, maxBuffered: 256 * 1024 ** 2, maxSessions: 64, maxSessionsPerInitiator: 16,
+  maxConnections: 128, fdReserve: 128, discoveryIdleSeconds: 30, authFailureDelayMs: 1000, authFailureDelayMaxMs: 10_000,
+};
+const count = (max: number) => z.number().int().min(1).max(max);
+const iscsi = z.strictObject({
+  /** Data-Out one session may hold (a write's transfer is reserved before it is solicited); also the largest write. */
+  maxBufferedPerSession: size.refine((n) => n >= 1024 ** 2, { message: 'must be at least 1MiB (one tape block)' }).default(iscsiDefaults.maxBufferedPerSession),
+  /** Data-Out all sessions together may hold. */
+  maxBuffered: size.default(iscsiDefaults.maxBuffered),
+  maxSessions: count(65535).default(iscsiDefaults.maxSessions),
+  maxSessionsPerInitiator: count(65535).default(iscsiDefaults.maxSessionsPerInitiator),
+  /** TCP connections, logged in or not. */
+  maxConnections: count(65535).default(iscsiDefaults.maxConnections),
+  /** File descriptors no connection is accepted into (kept for segments, catalog, staging). */
+  fdReserve: z.number().int().min(0).max(1_000_000).default(iscsiDefaults.fdReserve),
+  discoveryIdleSeconds: seconds.default(iscsiDefaults.discoveryIdleSeconds),
+  /** Delay before answering an authentication failure; doubles per failure of a name or address up to the max. */
+  authFailureDelayMs: z.number().int().min(0).max(60_000).default(iscsiDefaults.authFailureDelayMs),
+  authFailureDelayMaxMs: z.number().int().min(0).max(600_000).default(iscsiDefaults.authFailureDelayMaxMs),
+}).default(iscsiDefaults);
+
 const target = z.strictObject({
   iqn,
   alias: z.string().optional(),
@@ -186,6 +209,7 @@ const schema = z.strictObject({
   store: z.string().regex(/^(file|s3):\/\/./, { message: 'use file://DIR or s3://BUCKET/PREFIX' }).optional(),
   log: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).default({ level: 'info' }),
   tapes,
+  iscsi,
   pools: z.record(poolName, pool).default({}),
   targets: z.array(target).min(1, { message: 'at least one target is needed' }),
 }).superRefine((c, ctx) => {
@@ -223,6 +247,7 @@ export type LibraryConfig = NonNullable<TargetConfig['library']>;
 export type CartridgeBatchConfig = LibraryConfig['cartridges'][number];
 export type PoolConfig = z.output<typeof pool>;
 export type TapesConfig = Config['tapes'];
+export type IscsiConfig = Config['iscsi'];
 
 /** A pool's settings; `default` and undefined pools resolve to the defaults. */
 export function poolConfig(c: Pick<Config, 'pools'>, name: string | null): PoolConfig {

@@ -11,6 +11,7 @@ import { NopKeepAlive } from './nop.ts';
 import { encodePdu, frame, type TargetPdu } from './pdu-serializer.ts';
 import { isFramingError, PduParser } from './pdu-parser.ts';
 import { decodePdu, type InitiatorPdu, type LoginRequestPdu } from './pdu.ts';
+import type { LogLimiter } from './auth-throttle.ts';
 import type { Session } from './session.ts';
 import type { ScsiTask, Stamp } from './task.ts';
 import type { TargetDefinition } from './target.ts';
@@ -25,8 +26,17 @@ export interface ConnectionHost {
   readonly nopTimeoutMs: number;
   readonly loginTimeoutMs: number;
   readonly maxTaskDataLength: number;
-  /** Tasks a session may hold before immediate SCSI commands are rejected. */
+  /** Immediate SCSI commands a session may have outstanding before more are rejected. */
   readonly maxImmediateTasks: number;
+  /** A discovery session without a request for this long is closed. */
+  readonly discoveryIdleMs: number;
+  /** Rate limit of the log lines failed logins cause. */
+  readonly loginLog: LogLimiter;
+  /** An authentication failure of `initiatorName` from `address`: how long to wait before answering it (ms). */
+  authFailed(initiatorName: string | undefined, address: string): number;
+  authSucceeded(initiatorName: string, address: string): void;
+  /** A session has write commands waiting for Data-Out budget (R2Ts held back). */
+  budgetExceeded(session: Session, peer: string): void;
   readonly advertisedAddress: string | undefined;
   targets(): readonly TargetDefinition[];
   /** Build (or refuse) the session a completed login asks for. */
@@ -62,6 +72,7 @@ export class Connection {
   #corked = false;
   #paused = false;
   #loginTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.#socket = socket;
@@ -116,6 +127,8 @@ export class Connection {
     this.#phase = 'closed';
     if (this.#loginTimer !== undefined) clearTimeout(this.#loginTimer);
     this.#loginTimer = undefined;
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     this.#nop.stop();
     this.#releaseSession();
   }
@@ -214,6 +227,7 @@ export class Connection {
       return;
     }
     if (this.#phase !== 'full') return; // after logout nothing more is processed
+    if (this.#idleTimer !== undefined && pdu.kind !== 'nop-out') this.#idleTimer.refresh();
     this.#full!.receive(pdu);
   }
 
@@ -324,7 +338,9 @@ export class Connection {
         });
         if (this.#loginTimer !== undefined) clearTimeout(this.#loginTimer);
         this.#loginTimer = undefined;
-        this.#nop.start();
+        if (step.result.chapVerified) this.#host.authSucceeded(step.result.initiatorName, this.#address);
+        if (step.result.sessionType === 'Discovery') this.#startIdleTimer();
+        else this.#nop.start();
         return;
       }
       default: {
@@ -353,15 +369,49 @@ export class Connection {
     });
   }
 
+  get #address(): string {
+    return this.#socket.remoteAddress ?? '?';
+  }
+
+  /**
+   * A discovery session holds a connection and is never needed for long
+   * (SendTargets, then Logout): one that sends no request (NOP-Outs do not
+   * count) for discoveryIdleMs is closed.
+   */
+  #startIdleTimer(): void {
+    const ms = this.#host.discoveryIdleMs;
+    if (ms <= 0) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#log.info('discovery session idle, closing it', { peer: this.peer, initiator: this.#session?.initiatorName, idleMs: ms });
+      this.destroy();
+    }, ms);
+    this.#idleTimer.unref();
+  }
+
   #loginFailed(pdu: LoginRequestPdu, status: LoginStatus, reason: string, pairs: [string, string][]): void {
-    this.#log.warn('login failed', {
-      peer: this.peer,
-      initiator: this.#login.initiatorName,
-      status: `0x${status.toString(16).padStart(4, '0')}`,
-      reason,
-    });
-    this.#sendLogin(pdu, { transit: false, csg: pdu.csg, nsg: 0, pairs }, status, 0);
+    const initiator = this.#login.initiatorName;
+    // Authentication failures are answered late, later with each one (AuthThrottle).
+    const delay = status === LoginStatus.AUTHENTICATION_FAILURE ? this.#host.authFailed(initiator, this.#address) : 0;
+    const extra = this.#host.loginLog.allow();
+    if (extra !== undefined) {
+      this.#log.warn('login failed', {
+        peer: this.peer,
+        initiator,
+        status: `0x${status.toString(16).padStart(4, '0')}`,
+        reason,
+        ...(delay > 0 && { delayMs: delay }),
+        ...extra,
+      });
+    }
     this.#phase = 'logout';
-    this.#socket.end();
+    const answer = (): void => {
+      if (this.#socket.destroyed) return;
+      this.#sendLogin(pdu, { transit: false, csg: pdu.csg, nsg: 0, pairs }, status, 0);
+      this.#socket.end();
+    };
+    if (delay <= 0) return answer();
+    if (this.#loginTimer !== undefined) clearTimeout(this.#loginTimer);
+    this.#loginTimer = setTimeout(answer, delay);
+    this.#loginTimer.unref();
   }
 }

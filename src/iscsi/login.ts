@@ -52,6 +52,8 @@ export interface LoginResult {
   readonly cid: number;
   readonly cmdSN: number;
   readonly params: SessionParams;
+  /** The initiator proved a CHAP secret. */
+  readonly chapVerified: boolean;
 }
 
 export type LoginStep =
@@ -94,6 +96,7 @@ export class LoginNegotiator {
   #chapAlgorithm: ChapAlgorithm = 5;
   #chapId = 0;
   #chapChallenge: Buffer = Buffer.alloc(0);
+  #chapVerified = false;
 
   constructor(config: LoginConfig) {
     this.#config = config;
@@ -213,6 +216,7 @@ export class LoginNegotiator {
           cid: first.cid,
           cmdSN: first.cmdSN,
           params: { ...this.#params },
+          chapVerified: this.#chapVerified,
         },
       };
     }
@@ -351,6 +355,7 @@ export class LoginNegotiator {
     }
     const expected = chapResponse(this.#chapAlgorithm, this.#chapId, creds.secret, this.#chapChallenge);
     if (!responsesEqual(got, expected)) throw new LoginFailure(LoginStatus.AUTHENTICATION_FAILURE, 'CHAP_R mismatch');
+    this.#chapVerified = true;
   }
 
   #mutual(id: string | undefined, challenge: string | undefined, out: [string, string][]): void {

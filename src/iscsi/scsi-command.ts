@@ -9,10 +9,13 @@ import type { DataOutPdu, ScsiCommandPdu } from './pdu.ts';
 import { checkCondition, type Session } from './session.ts';
 import { DataOutSense, responsePdus, ScsiTask } from './task.ts';
 import { Sense } from '../../scsi/sense.ts';
+import { Status } from '../../scsi/command.ts';
 import type { ScsiResult } from '../../scsi/command.ts';
 
 export class ScsiCommands {
   readonly #ch: Channel;
+  /** Write tasks waiting for the session's Data-Out budget, oldest first: their R2Ts are held back. */
+  readonly #waiting: ScsiTask[] = [];
 
   constructor(ch: Channel) {
     this.#ch = ch;
@@ -23,8 +26,13 @@ export class ScsiCommands {
       this.#ch.reject(pdu, RejectReason.PROTOCOL_ERROR);
       return;
     }
-    if (pdu.immediate && session.taskCount >= this.#ch.host.maxImmediateTasks) {
-      // Immediate commands bypass the CmdSN window; bound them separately.
+    if (pdu.immediate && (session.windowFull || session.immediateTaskCount >= this.#ch.host.maxImmediateTasks)) {
+      // RFC 7143 §4.2.2.1: an immediate command's CmdSN may lie outside the
+      // window, and a target must handle at least one immediate request per
+      // connection at any time. It takes a task like any other, so it counts
+      // against the queue depth the window stands for, and only a few may be
+      // outstanding; beyond that it gets Reject reason 0x06 (§11.17.1,
+      // "Immediate command reject - too many immediate commands").
       this.#ch.reject(pdu, RejectReason.IMMEDIATE_COMMAND_REJECT);
       return;
     }
@@ -63,6 +71,7 @@ export class ScsiCommands {
         immediateData: pdu.data,
       },
       p,
+      session.budget,
     );
     if (pdu.expectedLength > maxTaskDataLength || readLength > maxTaskDataLength) {
       // Bounded memory: refuse transfers above the configured ceiling.
@@ -70,8 +79,56 @@ export class ScsiCommands {
       this.sendResult(task, checkCondition(Sense.invalidFieldInCdb));
       return;
     }
+    if (!this.#reserve(task, session)) return;
     session.addTask(task);
     if (task.state === 'receiving') this.#sendR2Ts(task);
+  }
+
+  /**
+   * Reserve a write's whole transfer in the Data-Out budget (DataBudget).
+   * Without room, a command whose data is all solicited waits (its R2Ts are
+   * held back until reservations are released); one whose immediate or
+   * unsolicited data cannot be held back is answered TASK SET FULL (SAM-5),
+   * and its unsolicited Data-Out is discarded. Once a task waits, later ones
+   * queue behind it: a later task that held budget while an earlier one on
+   * the same logical unit waited for it would never run.
+   */
+  #reserve(task: ScsiTask, session: Session): boolean {
+    const need = task.write ? task.expectedLength : 0;
+    if (need === 0) return true;
+    if (this.#waiting.length === 0 && session.budget.tryReserve(need)) {
+      task.reserved = need;
+      return true;
+    }
+    if (task.received > 0 || task.expectsUnsolicited) {
+      this.#ch.log.debug('no Data-Out budget: TASK SET FULL', { peer: this.#ch.peer, initiator: session.initiatorName, itt: task.itt, length: need });
+      task.release(undefined);
+      this.sendResult(task, { status: Status.TASK_SET_FULL });
+      return false;
+    }
+    session.addTask(task);
+    if (this.#waiting.push(task) === 1) {
+      session.budget.whenRoom(() => this.#retryWaiting(session));
+      this.#ch.host.budgetExceeded(session, this.#ch.peer);
+    }
+    return false;
+  }
+
+  #retryWaiting(session: Session): void {
+    while (this.#waiting.length > 0) {
+      const task = this.#waiting[0]!;
+      if (task.state !== 'receiving' || session.closed) {
+        this.#waiting.shift();
+        continue;
+      }
+      if (!session.budget.tryReserve(task.expectedLength)) {
+        session.budget.whenRoom(() => this.#retryWaiting(session));
+        return;
+      }
+      task.reserved = task.expectedLength;
+      this.#waiting.shift();
+      this.#sendR2Ts(task);
+    }
   }
 
   #sendR2Ts(task: ScsiTask): void {

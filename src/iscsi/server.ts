@@ -15,6 +15,7 @@
 //     discoveryChap?: ChapCredentials,    // require CHAP for discovery sessions
 //     chapAlgorithms?: ChapAlgorithm[],   // default [5 MD5, 6 SHA-1, 7 SHA-256, 8 SHA3-256]
 //     advertisedAddress?: '192.0.2.1:3260', // TargetAddress in SendTargets (default: the local end of each connection)
+//     limits?: Partial<IscsiLimits>,      // Data-Out memory, sessions, connections, descriptors, discovery idle, CHAP delays (limits.ts)
 //   });
 //   const { port } = await server.listen();
 //   ...
@@ -35,7 +36,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { SUPPORTED_CHAP_ALGORITHMS, type ChapAlgorithm } from './chap.ts';
+import { AuthThrottle, LogLimiter } from './auth-throttle.ts';
 import { LoginStatus } from './constants.ts';
+import { DataBudget } from './data-budget.ts';
+import { DEFAULT_LIMITS, procDescriptors, refuseConnection, type Descriptors, type IscsiLimits } from './limits.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import type { LoginConfig, LoginResult } from './login.ts';
 import type { Logger } from './logger.ts';
@@ -48,6 +52,8 @@ export type { TargetDefinition, ChapCredentials } from './target.ts';
 export type { Logger } from './logger.ts';
 export type { TargetOffer } from './negotiation.ts';
 export type { ChapAlgorithm } from './chap.ts';
+export type { IscsiLimits } from './limits.ts';
+export { DEFAULT_LIMITS } from './limits.ts';
 export { encodeLun, decodeLun } from './lun.ts';
 
 export interface IscsiServerOptions {
@@ -63,7 +69,17 @@ export interface IscsiServerOptions {
   readonly discoveryChap?: ChapCredentials;
   readonly chapAlgorithms?: readonly ChapAlgorithm[];
   readonly advertisedAddress?: string;
+  readonly limits?: Partial<IscsiLimits>;
+  /** How file descriptors are counted (default: /proc/self). */
+  readonly descriptors?: Descriptors;
+  /** The clock of the authentication failure delays (tests). */
+  readonly now?: () => number;
 }
+
+/** A session may always reserve this much Data-Out, even when the target's total is spent. */
+const SESSION_FLOOR = 4 * 1024 * 1024;
+/** Immediate SCSI commands outstanding per session (RFC 7143 §4.2.2.1 asks for at least one). */
+const MAX_IMMEDIATE_TASKS = 4;
 
 export class IscsiServer {
   readonly #options: IscsiServerOptions;
@@ -72,6 +88,12 @@ export class IscsiServer {
   readonly #connections = new Set<Connection>();
   readonly #sessions = new Map<number, { session: Session; conn: Connection }>();
   readonly #queueDepth: number;
+  readonly #limits: IscsiLimits;
+  readonly #budget: DataBudget;
+  readonly #descriptors: Descriptors;
+  readonly #fdLimit: number | undefined;
+  readonly #refusedLog = new LogLimiter();
+  readonly #budgetLog = new LogLimiter();
   #nextTsih = 1;
   #server: Server | undefined;
 
@@ -79,6 +101,11 @@ export class IscsiServer {
     this.#options = options;
     this.#log = options.logger;
     this.#queueDepth = options.queueDepth ?? 128;
+    const limits = (this.#limits = { ...DEFAULT_LIMITS, ...options.limits });
+    this.#budget = new DataBudget({ total: limits.maxBuffered, perSession: limits.maxBufferedPerSession, floor: SESSION_FLOOR });
+    this.#descriptors = options.descriptors ?? procDescriptors;
+    this.#fdLimit = this.#descriptors.limit();
+    const throttle = new AuthThrottle({ initialDelayMs: limits.authFailureDelayMs, maxDelayMs: limits.authFailureDelayMaxMs, now: options.now });
     const offer: TargetOffer = { ...DEFAULT_OFFER, ...options.negotiation };
     const login: LoginConfig = {
       offer,
@@ -93,8 +120,24 @@ export class IscsiServer {
       nopIntervalMs: options.nopIntervalMs ?? 15_000,
       nopTimeoutMs: options.nopTimeoutMs ?? 15_000,
       loginTimeoutMs: options.loginTimeoutMs ?? 15_000,
-      maxTaskDataLength: options.maxTaskDataLength ?? 64 * 1024 * 1024,
-      maxImmediateTasks: this.#queueDepth * 2,
+      // A transfer larger than a session's budget could never be reserved.
+      maxTaskDataLength: Math.min(options.maxTaskDataLength ?? 64 * 1024 * 1024, limits.maxBufferedPerSession),
+      maxImmediateTasks: Math.min(MAX_IMMEDIATE_TASKS, this.#queueDepth),
+      discoveryIdleMs: limits.discoveryIdleMs,
+      loginLog: new LogLimiter(10, 10_000, options.now),
+      authFailed: (name, address) => throttle.failed(name, address),
+      authSucceeded: (name, address) => throttle.succeeded(name, address),
+      budgetExceeded: (session, peer) => {
+        const extra = this.#budgetLog.allow();
+        if (extra === undefined) return;
+        this.#log.warn('Data-Out budget spent: holding back R2Ts', {
+          peer,
+          initiator: session.initiatorName,
+          sessionReserved: session.budget.reserved,
+          reserved: this.#budget.reserved,
+          ...extra,
+        });
+      },
       advertisedAddress: options.advertisedAddress,
       targets: () => this.#options.targets,
       openSession: (result, conn) => this.#openSession(result, conn),
@@ -142,7 +185,21 @@ export class IscsiServer {
     }));
   }
 
+  /** Data-Out held now and reserved (bytes). */
+  dataBudget(): { reserved: number; allocated: number; peakAllocated: number } {
+    const b = this.#budget;
+    return { reserved: b.reserved, allocated: b.allocated, peakAllocated: b.peakAllocated };
+  }
+
   #accept(socket: Socket): void {
+    const refused = refuseConnection(this.#limits, this.#connections.size, this.#descriptors, this.#fdLimit);
+    if (refused !== undefined) {
+      // No login request has arrived yet to answer with a status: the connection is closed.
+      const extra = this.#refusedLog.allow();
+      if (extra !== undefined) this.#log.warn('connection refused', { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: refused, ...extra });
+      socket.destroy();
+      return;
+    }
     const conn = new Connection(socket, this.#host);
     this.#connections.add(conn);
     socket.on('close', () => this.#connections.delete(conn));
@@ -183,6 +240,8 @@ export class IscsiServer {
         this.#sessionClosed(session);
       }
     }
+    const full = this.#sessionLimit(r.initiatorName);
+    if (full !== undefined) return { status: LoginStatus.OUT_OF_RESOURCES, reason: full };
     const tsih = this.#allocateTsih();
     if (tsih === undefined) return { status: LoginStatus.OUT_OF_RESOURCES, reason: 'no free TSIH' };
     const target = r.target;
@@ -207,10 +266,20 @@ export class IscsiServer {
       cmdSN: r.cmdSN,
       queueDepth: this.#queueDepth,
       logger: this.#log,
+      budget: this.#budget.session(),
       complete: (task, result) => conn.sendResult(task, result),
     });
     this.#sessions.set(tsih, { session, conn });
     return session;
+  }
+
+  #sessionLimit(initiatorName: string): string | undefined {
+    const { maxSessions, maxSessionsPerInitiator } = this.#limits;
+    if (this.#sessions.size >= maxSessions) return `${this.#sessions.size} sessions open (maxSessions ${maxSessions})`;
+    let mine = 0;
+    for (const { session } of this.#sessions.values()) if (session.initiatorName === initiatorName) mine++;
+    if (mine >= maxSessionsPerInitiator) return `${mine} sessions of ${initiatorName} open (maxSessionsPerInitiator ${maxSessionsPerInitiator})`;
+    return undefined;
   }
 
   #sessionClosed(session: Session): void {

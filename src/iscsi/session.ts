@@ -4,6 +4,7 @@
 // the session lives exactly as long as its connection.
 import { encodeFixedSense, Sense, type SenseCode } from '../../scsi/sense.ts';
 import { Status, type LogicalUnit, type Nexus, type ScsiCommand, type ScsiResult, type TargetContext } from '../../scsi/command.ts';
+import { DataBudget, type SessionBudget } from './data-budget.ts';
 import type { Logger } from './logger.ts';
 import type { SessionParams, SessionType } from './negotiation.ts';
 import type { ScsiTask } from './task.ts';
@@ -33,6 +34,8 @@ export interface SessionInit {
   readonly cmdSN: number;
   readonly queueDepth: number;
   readonly logger: Logger;
+  /** The session's share of the target's Data-Out budget. */
+  readonly budget?: SessionBudget;
   /** Sends a finished task's response (the connection). */
   readonly complete: (task: ScsiTask, result: ScsiResult) => void;
 }
@@ -45,6 +48,7 @@ export class Session {
   readonly target: TargetDefinition | undefined;
   readonly nexus: Nexus | undefined;
   readonly params: SessionParams;
+  readonly budget: SessionBudget;
   readonly #queueDepth: number;
   readonly #logger: Logger;
   readonly #complete: (task: ScsiTask, result: ScsiResult) => void;
@@ -66,6 +70,7 @@ export class Session {
     this.target = init.target;
     this.nexus = init.nexus;
     this.params = init.params;
+    this.budget = init.budget ?? new DataBudget().session();
     this.#queueDepth = init.queueDepth;
     this.#logger = init.logger;
     this.#complete = init.complete;
@@ -95,6 +100,17 @@ export class Session {
 
   get taskCount(): number {
     return this.#tasks.size;
+  }
+
+  /** As many tasks as the queue depth: the window gives no credit. */
+  get windowFull(): boolean {
+    return this.#tasks.size >= this.#queueDepth;
+  }
+
+  get immediateTaskCount(): number {
+    let n = 0;
+    for (const t of this.#tasks.values()) if (t.immediate) n++;
+    return n;
   }
 
   inWindow(cmdSN: number): boolean {
@@ -272,7 +288,10 @@ export class Session {
       t.abortNow();
       luns.add(t.lun);
       if (wasExecuting && t.settled !== undefined) waits.push(t.settled);
-      else this.#tasks.delete(t.itt);
+      else {
+        this.#tasks.delete(t.itt);
+        t.release(undefined); // never ran: its Data-Out memory and budget are free now
+      }
     }
     for (const lun of luns) this.#dispatch(lun);
     return Promise.all(waits).then(() => undefined);
@@ -283,6 +302,7 @@ export class Session {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#held.clear();
+    this.budget.close();
     const done = this.abort(() => true);
     const nexus = this.nexus;
     const target = this.target;

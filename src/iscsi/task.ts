@@ -5,6 +5,7 @@
 // With DataPDUInOrder=Yes and DataSequenceInOrder=Yes (the only values we
 // accept) every PDU must continue exactly where the previous one stopped.
 import { dataOutPool } from './buffer-pool.ts';
+import { DataOutBuffer } from './data-out-buffer.ts';
 import { RESERVED_TAG } from './constants.ts';
 import type { DataIn, Residual, ScsiResponse, TargetPdu } from './pdu-serializer.ts';
 import { NO_RESIDUAL } from './pdu-serializer.ts';
@@ -87,7 +88,13 @@ export class ScsiTask {
   /** Resolves when execution finished (used by task management to wait). */
   settled: Promise<void> | undefined;
 
-  #buffer: Buffer | undefined;
+  /**
+   * Bytes of the target's Data-Out budget this task holds (DataBudget): its
+   * whole transfer, reserved before any of it is solicited or accepted.
+   */
+  reserved = 0;
+  #memory: DataOutBuffer | undefined;
+  #releaseReservation: ((n: number) => void) | undefined;
   /** Created on first use: most tasks are never aborted and nothing asks for their signal. */
   #abort: AbortController | undefined;
   #received = 0;
@@ -98,7 +105,11 @@ export class ScsiTask {
   #nextR2TOffset = 0;
   #r2ts = new Map<number, OpenR2T>();
 
-  constructor(init: TaskInit, params: SessionParams) {
+  /**
+   * `budget` hears the memory the task takes and gets its reservation back
+   * when the task is released.
+   */
+  constructor(init: TaskInit, params: SessionParams, budget?: { allocated(delta: number): void; release(n: number): void }) {
     this.itt = init.itt;
     this.cmdSN = init.cmdSN;
     this.immediate = init.immediate;
@@ -116,12 +127,15 @@ export class ScsiTask {
     }
     const edtl = this.expectedLength;
     const imm = init.immediateData;
-    if (imm.length === edtl) {
-      this.#buffer = imm; // the whole transfer came as immediate data: no copy
-    } else if (edtl > 0) {
-      this.#buffer = dataOutPool.take(edtl);
-      imm.copy(this.#buffer, 0);
-      dataOutPool.give(imm); // a pooled immediate data segment is copied and free again
+    this.#releaseReservation = budget && ((n) => budget.release(n));
+    if (edtl > 0) {
+      const memory = (this.#memory = new DataOutBuffer(edtl, budget && ((d) => budget.allocated(d))));
+      if (imm.length === edtl) {
+        memory.adopt(imm); // the whole transfer came as immediate data: no copy
+      } else if (imm.length > 0) {
+        memory.place(0, imm);
+        dataOutPool.give(imm); // a pooled immediate data segment is copied and free again
+      }
     }
     this.#received = imm.length;
     this.#unsolicitedOffset = imm.length;
@@ -147,9 +161,27 @@ export class ScsiTask {
    * except data-in that is a view of it, which keeps it.
    */
   release(dataIn: Buffer | undefined): void {
-    const buf = this.#buffer;
-    this.#buffer = undefined;
-    if (buf !== undefined && dataIn?.buffer !== buf.buffer) dataOutPool.give(buf);
+    this.#memory?.release(dataIn?.buffer);
+    this.#memory = undefined;
+    const n = this.reserved;
+    this.reserved = 0;
+    // Also without a reservation: a write that waited for one and went away may unblock those behind it.
+    if (n > 0 || this.write) this.#releaseReservation?.(n);
+  }
+
+  /** Accounted against a budget and not holding its reservation yet: no data may be solicited. */
+  get waitingForBudget(): boolean {
+    return this.#releaseReservation !== undefined && this.reserved === 0 && this.expectedLength > 0;
+  }
+
+  /** Whether unsolicited Data-Out (RFC 7143 §11.3.4) may still follow the command. */
+  get expectsUnsolicited(): boolean {
+    return !this.#unsolicitedDone;
+  }
+
+  /** Bytes of Data-Out memory the task holds now. */
+  get heldBytes(): number {
+    return this.#memory?.held ?? 0;
   }
 
   get received(): number {
@@ -157,7 +189,7 @@ export class ScsiTask {
   }
 
   get dataOut(): Buffer | undefined {
-    return this.write ? (this.#buffer ?? Buffer.alloc(0)) : undefined;
+    return this.write ? (this.#memory?.buffer() ?? Buffer.alloc(0)) : undefined;
   }
 
   /** Validate and place one Data-Out PDU. */
@@ -222,16 +254,13 @@ export class ScsiTask {
    * way reaches the logical unit unchecked.
    */
   dataOutView(offset: number, length: number): Buffer | undefined {
-    const buf = this.#buffer;
-    if (this.state !== 'receiving' || buf === undefined || offset + length > buf.length) return undefined;
-    return buf.subarray(offset, offset + length);
+    if (this.state !== 'receiving' || this.waitingForBudget) return undefined;
+    return this.#memory?.view(offset, length);
   }
 
   #place(offset: number, data: Buffer): void {
     if (data.length === 0) return;
-    const buf = this.#buffer!;
-    // Already in place when the parser gathered it into dataOutView().
-    if (data.buffer !== buf.buffer || data.byteOffset !== buf.byteOffset + offset) data.copy(buf, offset);
+    this.#memory!.place(offset, data);
     this.#received += data.length;
   }
 
@@ -239,6 +268,7 @@ export class ScsiTask {
   nextR2Ts(params: SessionParams, allocateTtt: () => number): R2TRequest[] {
     const out: R2TRequest[] = [];
     if (this.state !== 'receiving' || !this.#unsolicitedDone) return out;
+    if (this.waitingForBudget) return out;
     while (this.#nextR2TOffset < this.expectedLength && this.#r2ts.size < params.maxOutstandingR2T) {
       const offset = this.#nextR2TOffset;
       const length = Math.min(params.maxBurstLength, this.expectedLength - offset);

@@ -140,7 +140,13 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
       unmappedLun: new UnmappedLun({ identity: { vendor: 'S3VTL', product: 'NO LUN', revision: '0001', serial: 'NONE', versionDescriptors: [] } }),
     });
   }
-  const server = new IscsiServer({ listen: config.listen, targets, logger: log.child({ layer: 'iscsi' }) });
+  const { discoveryIdleSeconds, ...limits } = config.iscsi;
+  const server = new IscsiServer({
+    listen: config.listen,
+    targets,
+    logger: log.child({ layer: 'iscsi' }),
+    limits: { ...limits, discoveryIdleMs: discoveryIdleSeconds * 1000 },
+  });
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
   const control = tapes === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
