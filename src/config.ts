@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, VtlError } from './errors.ts';
 import { changerProfiles, tapeDriveProfiles } from '../scsi/profiles/index.ts';
 import { LTO_MEDIA } from '../tapes/barcode.ts';
 
@@ -193,7 +193,7 @@ const schema = z.strictObject({
       libraries.add(t.library.name);
     }
     t.library?.cartridges.forEach((b, j) => {
-      if (b.pool !== 'default' && !(b.pool in c.pools)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library', 'cartridges', j, 'pool'], message: `pool ${b.pool} is not defined under pools (defined: default${Object.keys(c.pools).filter((p) => p !== 'default').map((p) => `, ${p}`).join('')})` });
+      if (b.pool !== 'default' && !Object.hasOwn(c.pools, b.pool)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library', 'cartridges', j, 'pool'], message: `pool ${b.pool} is not defined under pools (defined: default${Object.keys(c.pools).filter((p) => p !== 'default').map((p) => `, ${p}`).join('')})` });
     });
     const luns = new Set<number>();
     if (t.library) for (let l = 0; l <= t.library.drives; l++) luns.add(l);
@@ -215,9 +215,22 @@ export type CartridgeBatchConfig = LibraryConfig['cartridges'][number];
 export type PoolConfig = z.output<typeof pool>;
 export type TapesConfig = Config['tapes'];
 
-/** A pool's settings; `default` and undefined pools resolve to the defaults. */
+/** The pools a cartridge may name: `default` (always there) and every pool the config defines. */
+export function poolNames(c: Pick<Config, 'pools'>): string[] {
+  return ['default', ...Object.keys(c.pools).filter((p) => p !== 'default')];
+}
+
+/**
+ * A pool's settings; `default` (or null) without a definition resolves to the
+ * defaults. Any other undefined name is an error (VTL_POOL_UNKNOWN): a typo
+ * must never turn an encrypted pool into a plain one.
+ */
 export function poolConfig(c: Pick<Config, 'pools'>, name: string | null): PoolConfig {
-  return c.pools[name ?? 'default'] ?? pool.parse({});
+  const n = name ?? 'default';
+  const p = Object.hasOwn(c.pools, n) ? c.pools[n] : undefined;
+  if (p !== undefined) return p;
+  if (n === 'default') return pool.parse({});
+  throw new VtlError('VTL_POOL_UNKNOWN', `pool ${n} is not defined under pools (defined: ${poolNames(c).join(', ')})`);
 }
 
 export interface Overrides {

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { Catalog } from '../catalog/catalog.ts';
-import type { Config } from '../config.ts';
+import { poolNames, type Config } from '../config.ts';
 import { VtlError } from '../errors.ts';
 import { Shelf } from '../shelf/shelf.ts';
 import { vaultsFor } from '../shelf/vault.ts';
@@ -84,13 +84,13 @@ export async function openOffline(config: Config, o: { publish: boolean; onPubli
       libraries.push({ iqn: t.iqn, config: cfg, changer, publish: () => state.publish() });
     }
     return {
-      ops: new Operations(
-        catalog, libraries,
-        opened === undefined ? undefined : new Shelf({
+      ops: new Operations(catalog, libraries, {
+        pools: poolNames(config),
+        shelf: opened === undefined ? undefined : new Shelf({
           catalog, store: opened.store, pools: config.pools, vault: vaultsFor(config.pools, opened.store), busy: (b) => stagedData(config.data, b),
         }),
-        opened === undefined ? undefined : (row) => writeCartridgeFacts(opened.store, row),
-      ),
+        publishFacts: opened === undefined ? undefined : (row) => writeCartridgeFacts(opened.store, row),
+      }),
       close: async () => {
         catalog.close();
         await opened?.close();

@@ -7,7 +7,7 @@ import { UnmappedLun } from '../../scsi/spc/unmapped-lun.ts';
 import { CartridgePool } from '../../tapes/cartridge-pool.ts';
 import { Catalog } from '../catalog/catalog.ts';
 import { SparseFileBackend } from '../cdp/sparse-file-backend.ts';
-import type { Config, DiskConfig, TargetConfig } from '../config.ts';
+import { poolNames, type Config, type DiskConfig, type TargetConfig } from '../config.ts';
 import { IscsiServer, type TargetDefinition } from '../iscsi/server.ts';
 import type { Logger } from '../log.ts';
 import { S3_DEFAULTS } from '../../tapes/stores/s3-config.ts';
@@ -16,6 +16,7 @@ import { buildLibrary, type BuiltLibrary } from './library.ts';
 import { cartridgeLock, openStore, type OpenedStore } from './store.ts';
 import { serialFor } from './serial.ts';
 import { poolCodecs } from './keys.ts';
+import { checkCartridgePools } from './pool-check.ts';
 
 import { ControlServer } from '../control/server.ts';
 import { Operations, type LibraryHandle } from '../control/operations.ts';
@@ -64,6 +65,13 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
   const startedAt = new Date();
   const opened = await openStore(config.store, { pools: config.pools });
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
+  try {
+    checkCartridgePools(catalog, config);
+  } catch (e) {
+    catalog.close();
+    await opened.close();
+    throw e;
+  }
   const tapesLog = log.child({ layer: 'tapes' });
   // An S3 store takes bigger segments (fewer requests per GiB) unless the config sets one.
   const segmentBytes = config.tapes.segmentSize ?? (config.store.startsWith('s3://') ? S3_DEFAULTS.segmentSize : undefined);
@@ -137,12 +145,16 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
   const control = tapes === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: new Operations(tapes.catalog, handles, new Shelf({
-      catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
-        ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
-        : undefined),
-      vault: vaultsFor(config.pools, tapes.opened.store),
-    }), (row) => writeCartridgeFacts(tapes.opened.store, row)).handlers(),
+    handlers: new Operations(tapes.catalog, handles, {
+      pools: poolNames(config),
+      shelf: new Shelf({
+        catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
+          ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
+          : undefined),
+        vault: vaultsFor(config.pools, tapes.opened.store),
+      }),
+      publishFacts: (row) => writeCartridgeFacts(tapes.opened.store, row),
+    }).handlers(),
     log: log.child({ layer: 'control' }),
   });
   return {
