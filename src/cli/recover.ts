@@ -4,7 +4,8 @@
 // catalog already knows cartridges unless --force, which keeps the old
 // catalog beside the new one as catalog.sqlite.replaced-<time>.
 import { Command } from 'commander';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
+import { mkdirPrivateSync } from '../../tapes/private-fs.ts';
 import { join, resolve } from 'node:path';
 import { Catalog } from '../catalog/catalog.ts';
 import { loadConfig, type LibraryConfig } from '../config.ts';
@@ -44,7 +45,7 @@ export function recoverCommand(): Command {
       if (data === undefined || url === undefined) throw new RecoverError('recover needs --data and --store (or --config naming them)');
       const storeUrl = url.startsWith('file://') ? `file://${resolve(url.slice('file://'.length))}` : url;
       const libraries: LibraryConfig[] = (config?.targets ?? []).flatMap((t) => (t.library === undefined ? [] : [t.library]));
-      mkdirSync(data, { recursive: true });
+      mkdirPrivateSync(data);
       const file = join(data, 'catalog.sqlite');
       if (existsSync(file)) {
         const old = Catalog.open(file);

@@ -4,7 +4,8 @@
 // placement never touch a drive). A command that changes elements opens the
 // store too, so each change is published to the library's state object as
 // serve would publish it (src/catalog/library-snapshot.ts).
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { mkdirPrivateSync } from '../../tapes/private-fs.ts';
 import { join } from 'node:path';
 import { writeCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { Catalog } from '../catalog/catalog.ts';
@@ -56,7 +57,7 @@ export interface OfflineOperations {
  *   commands); `onPublishError` hears a failed write, which serve retries at start.
  */
 export async function openOffline(config: Config, o: { publish: boolean; onPublishError?: (e: unknown) => void } = { publish: false }): Promise<OfflineOperations> {
-  mkdirSync(config.data, { recursive: true });
+  mkdirPrivateSync(config.data);
   const opened: OpenedStore | undefined = o.publish && config.targets.some((t) => t.library) ? await openStore(config.store) : undefined;
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
   try {
