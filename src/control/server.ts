@@ -5,7 +5,8 @@
 // {code, message}. A socket file left by a crashed server is replaced; one
 // that answers belongs to a running server and stops this one.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { unlink } from 'node:fs/promises';
+import { chmod, unlink } from 'node:fs/promises';
+import { PRIVATE_FILE_MODE } from '../../tapes/private-fs.ts';
 import { ConfigError, VtlError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { asVtlError } from './operations.ts';
@@ -17,6 +18,15 @@ export type Handler = (args: unknown) => Promise<unknown>;
 const MAX_LINE = 1 << 20;
 /** sockaddr_un.sun_path holds 108 bytes with the terminating NUL on Linux. */
 const MAX_SOCKET_PATH = 107;
+
+/** Set the process umask; the previous one, or undefined where it cannot be set (worker threads). */
+function setUmask(mask: number): number | undefined {
+  try {
+    return process.umask(mask);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Whether something answers on the socket (a live server) rather than a stale file. */
 function answers(path: string): Promise<boolean> {
@@ -55,12 +65,20 @@ export class ControlServer {
     );
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.path, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
+      // Whoever can connect can create and move cartridges: the socket is born 0600
+      // (bind happens inside listen(), under this umask), whatever the process's umask.
+      const restore = setUmask(0o177);
+      try {
+        this.#server.listen(this.path, () => {
+          this.#server.off('error', reject);
+          resolve();
+        });
+      } finally {
+        if (restore !== undefined) setUmask(restore);
+      }
     });
     this.#listening = true;
+    await chmod(this.path, PRIVATE_FILE_MODE);
   }
 
   /** Stop answering and remove the socket file. */

@@ -1,5 +1,5 @@
 // Builds everything from config: the one place where concrete classes meet.
-import { mkdir } from 'node:fs/promises';
+import { mkdirPrivate } from '../../tapes/private-fs.ts';
 import { join } from 'node:path';
 import type { LogicalUnit } from '../../scsi/command.ts';
 import { DISK_VERSION_DESCRIPTORS, Disk } from '../../scsi/sbc/disk.ts';
@@ -17,6 +17,8 @@ import { cartridgeLock, openStore, type OpenedStore } from './store.ts';
 import { serialFor } from './serial.ts';
 import { poolCodecs } from './keys.ts';
 import { checkCartridgePools } from './pool-check.ts';
+import { openDataDir } from './data-dir.ts';
+import { checkPortal, listenError } from './portal.ts';
 
 import { ControlServer } from '../control/server.ts';
 import { Operations, type LibraryHandle } from '../control/operations.ts';
@@ -37,7 +39,7 @@ export interface Gateway {
 
 async function buildDisk(t: TargetConfig, d: DiskConfig, dataDir: string, log: Logger): Promise<Disk> {
   const dir = join(dataDir, 'disks');
-  await mkdir(dir, { recursive: true });
+  await mkdirPrivate(dir);
   const backend = await SparseFileBackend.open({ path: join(dir, `${d.name}.img`), sizeBytes: d.size, blockSize: d.blockSize });
   return new Disk({
     identity: {
@@ -104,8 +106,34 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
   return { opened, catalog, pool };
 }
 
+/**
+ * Check the data directory and take its lock, check the portal's port, then
+ * build: a second serve on the same directory, or a port in use, stops the
+ * start before the catalog, the store or a disk image is touched.
+ */
 export async function buildGateway(config: Config, log: Logger): Promise<Gateway> {
-  await mkdir(config.data, { recursive: true });
+  const unlock = await openDataDir(config.data, log);
+  let gateway: Gateway;
+  try {
+    await checkPortal(config.listen);
+    gateway = await assemble(config, log);
+  } catch (e) {
+    await unlock();
+    throw e;
+  }
+  return {
+    ...gateway,
+    async close() {
+      try {
+        await gateway.close();
+      } finally {
+        await unlock();
+      }
+    },
+  };
+}
+
+async function assemble(config: Config, log: Logger): Promise<Gateway> {
   const units: LogicalUnit[] = [];
   const targets: TargetDefinition[] = [];
   const described: Record<string, string[]> = {};
@@ -159,7 +187,9 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   });
   return {
     async listen() {
-      const { port } = await server.listen();
+      const { port } = await server.listen().catch((e: unknown) => {
+        throw listenError(e, config.listen);
+      });
       await control?.listen().catch(async (e: unknown) => {
         await server.close();
         throw e;
