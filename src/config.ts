@@ -252,9 +252,26 @@ export function validateConfig(doc: unknown, overrides: Overrides = {}): z.outpu
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    throw new ConfigError(key, issue.message);
+    // A key that is not a plain name may be a value written without its colon (`secret hunter2...`).
+    const message = issue.code === 'unrecognized_keys'
+      ? `unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => (/^[A-Za-z][A-Za-z0-9_-]{0,39}$/.test(k) ? k : '(not a plain name: not shown)')).join(', ')}`
+      : issue.message;
+    throw new ConfigError(key, message);
   }
   return r.data;
+}
+
+/**
+ * A YAML syntax error without the source it quotes: the yaml package appends a
+ * code frame (the offending line and the one before it), and that line can
+ * hold a CHAP secret or a key, as can the lines an unclosed quote swallowed.
+ * Only the reason and the position are kept.
+ */
+export function yamlErrorText(e: unknown): string {
+  const err = e as { message?: unknown; linePos?: readonly { line: number; col: number }[] };
+  const first = String(err.message ?? e).split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+  const at = err.linePos?.[0];
+  return at === undefined ? first : `${first} (line ${at.line}, column ${at.col}; the line is not shown, as it may hold a secret)`;
 }
 
 /** Read, parse and validate a config file. Relative paths in it resolve against `cwd`. */
@@ -269,7 +286,7 @@ export function loadConfig(path: string, overrides: Overrides = {}, cwd = proces
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new ConfigError('(file)', `${path} is not valid YAML: ${(e as Error).message}`);
+    throw new ConfigError('(file)', `${path} is not valid YAML: ${yamlErrorText(e)}`);
   }
   const c = validateConfig(doc, overrides);
   const data = isAbsolute(c.data) ? c.data : resolve(cwd, c.data);
