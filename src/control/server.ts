@@ -14,8 +14,10 @@ import type { Request, Response } from './protocol.ts';
 
 export type Handler = (args: unknown) => Promise<unknown>;
 
-/** Bytes a request line may take; more is a protocol error. */
+/** Characters a request line may take; more is a protocol error that closes the connection. */
 const MAX_LINE = 1 << 20;
+/** Requests read ahead of the one being answered before the connection is no longer read. */
+const MAX_QUEUED = 64;
 /** sockaddr_un.sun_path holds 108 bytes with the terminating NUL on Linux. */
 const MAX_SOCKET_PATH = 107;
 
@@ -91,31 +93,67 @@ export class ControlServer {
     await unlink(this.path).catch(() => undefined);
   }
 
+  /**
+   * One connection: requests are answered in order, one at a time. A client
+   * that sends faster than it reads its answers is not read from while
+   * answers wait to be sent (write() returned false: until 'drain') or while
+   * MAX_QUEUED requests wait for their turn, so memory stays bounded whatever
+   * it sends; a request line longer than MAX_LINE closes the connection.
+   */
   #serve(socket: Socket): void {
     this.#sockets.add(socket);
     socket.setEncoding('utf8');
-    let buffered = '';
-    // Requests on one connection are answered in order.
-    let chain: Promise<void> = Promise.resolve();
+    let partial = '';
+    const queue: string[] = [];
+    let pumping = false;
+    let refused = false;
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      while (queue.length > 0 && !socket.destroyed && !refused) {
+        const response = await this.#answer(queue.shift()!);
+        if (socket.destroyed || refused) break;
+        if (!socket.write(JSON.stringify(response) + '\n')) {
+          socket.pause();
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              socket.off('drain', done);
+              socket.off('close', done);
+              resolve();
+            };
+            socket.on('drain', done);
+            socket.on('close', done);
+          });
+        }
+      }
+      pumping = false;
+      if (!socket.destroyed && !refused && queue.length < MAX_QUEUED) socket.resume();
+    };
     socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (buffered.length > MAX_LINE && !buffered.includes('\n')) {
-        socket.end(JSON.stringify({ id: 0, ok: false, error: { code: 'VTL_CONTROL_PROTOCOL', message: 'request line too long' } }) + '\n');
+      if (refused) return;
+      partial += chunk;
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        if (line.trim() !== '') queue.push(line);
+      }
+      if (partial.length > MAX_LINE) {
+        refused = true;
+        queue.length = 0;
+        partial = '';
+        socket.pause();
+        socket.end(JSON.stringify({ id: 0, ok: false, error: { code: 'VTL_CONTROL_PROTOCOL', message: `request line longer than ${MAX_LINE} characters` } }) + '\n');
         return;
       }
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.trim() === '') continue;
-        chain = chain.then(async () => {
-          const response = await this.#answer(line);
-          if (!socket.destroyed) socket.write(JSON.stringify(response) + '\n');
-        });
-      }
+      if (queue.length >= MAX_QUEUED) socket.pause();
+      void pump();
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('close', () => {
+      queue.length = 0;
+      this.#sockets.delete(socket);
+    });
   }
 
   async #answer(line: string): Promise<Response> {
