@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { validateConfig, type Config } from '../../src/config.ts';
+import { recoverCommand } from '../../src/cli/recover.ts';
 import { buildGateway } from '../../src/wiring/index.ts';
 import { DATA_DIR_LOCK, lockDataDir, prepareDataDir } from '../../src/wiring/data-dir.ts';
 import { quietLogger } from '../cli/helpers.ts';
@@ -112,4 +113,14 @@ test('the lock: held by a live process it refuses, left by a dead one it is take
   t.is(statSync(lock).size, `${process.pid}\n`.length);
   await gateway.close();
   t.throws(() => statSync(lock), { code: 'ENOENT' });
+});
+
+test('recover refuses a data directory a running serve holds, and leaves its catalog alone', async (t) => {
+  const s = sandbox(t);
+  mkdirSync(s.data, { mode: 0o700 });
+  writeFileSync(join(s.data, DATA_DIR_LOCK), '1\n');
+  writeFileSync(join(s.data, 'catalog.sqlite'), '');
+  const cmd = recoverCommand().exitOverride();
+  await t.throwsAsync(cmd.parseAsync(['--data', s.data, '--store', `file://${join(s.root, 'bucket')}`, '--force'], { from: 'user' }), { code: 'VTL_DATA_DIR_IN_USE' });
+  t.deepEqual([...(await modes(s.data)).keys()].sort(), ['catalog.sqlite', DATA_DIR_LOCK]);
 });
