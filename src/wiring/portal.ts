@@ -1,8 +1,8 @@
-// The portal's TCP port is checked before serve opens any state: a port in
-// use (another target, another s3vtl) stops the start with one line instead
-// of creating a catalog and a store first. Errors of the real listen later
-// read the same way.
-import { createServer } from 'node:net';
+// The portal's TCP port is checked before serve opens any state: a port
+// another target (or another s3vtl) listens on stops the start with one line
+// instead of creating a catalog and a store first. Errors of the real listen
+// later read the same way.
+import { connect } from 'node:net';
 import { VtlError } from '../errors.ts';
 
 export interface Portal {
@@ -22,13 +22,29 @@ export function listenError(e: unknown, p: Portal): unknown {
   return why === undefined ? e : new VtlError('VTL_LISTEN', `cannot listen on ${at}: ${why}`, { cause: e });
 }
 
-/** Bind and release the portal's port; throws VTL_LISTEN when it cannot be had. Port 0 is always free. */
+/** How long the probe waits for an answer before it takes the port for free. */
+const PROBE_MS = 1000;
+
+/**
+ * Refuse a port something already listens on (VTL_LISTEN). It connects rather
+ * than binds: a probe that bound and closed the port would, for an instant,
+ * accept the connections of whoever waits for this gateway to listen. A port
+ * bound without listening, or one this user may not bind, is still found by
+ * the real listen (the same one-line error, after the state was opened).
+ * Port 0 is always free.
+ */
 export async function checkPortal(p: Portal): Promise<void> {
   if (p.port === 0) return;
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', (e) => reject(listenError(e, p)));
-    probe.listen({ host: p.host, port: p.port, exclusive: true }, () => resolve());
+  const host = p.host === '0.0.0.0' ? '127.0.0.1' : p.host === '::' ? '::1' : p.host;
+  const answered = await new Promise<boolean>((resolve) => {
+    const s = connect({ host, port: p.port });
+    const done = (v: boolean): void => {
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(PROBE_MS, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
   });
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (answered) throw listenError(Object.assign(new Error('in use'), { code: 'EADDRINUSE' }), p);
 }
