@@ -5,7 +5,6 @@
 // store too, so each change is published to the library's state object as
 // serve would publish it (src/catalog/library-snapshot.ts).
 import { readdirSync } from 'node:fs';
-import { mkdirPrivateSync } from '../../tapes/private-fs.ts';
 import { join } from 'node:path';
 import { writeCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { Catalog } from '../catalog/catalog.ts';
@@ -17,6 +16,7 @@ import { libraryGeometry, libraryPublishing } from '../wiring/library.ts';
 import { CatalogLibraryState } from '../wiring/library-state.ts';
 import { librarySerials } from '../wiring/serial.ts';
 import { openStore, type OpenedStore } from '../wiring/store.ts';
+import { prepareDataDir } from '../wiring/data-dir.ts';
 import { changerProfiles, formatSerial, tapeDriveProfiles } from '../../scsi/profiles/index.ts';
 import type { DriveBay } from '../../scsi/smc/drive-bay.ts';
 import { MediaChanger } from '../../scsi/smc/media-changer.ts';
@@ -57,7 +57,8 @@ export interface OfflineOperations {
  *   commands); `onPublishError` hears a failed write, which serve retries at start.
  */
 export async function openOffline(config: Config, o: { publish: boolean; onPublishError?: (e: unknown) => void } = { publish: false }): Promise<OfflineOperations> {
-  mkdirPrivateSync(config.data);
+  // The same checks as serve's: created 0700, ours, not writable by others.
+  await prepareDataDir(config.data);
   const opened: OpenedStore | undefined = o.publish && config.targets.some((t) => t.library) ? await openStore(config.store) : undefined;
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
   try {

@@ -10,7 +10,7 @@ import { validateConfig, type Config } from '../../src/config.ts';
 import { recoverCommand } from '../../src/cli/recover.ts';
 import { buildGateway } from '../../src/wiring/index.ts';
 import { DATA_DIR_LOCK, lockDataDir, prepareDataDir } from '../../src/wiring/data-dir.ts';
-import { quietLogger } from '../cli/helpers.ts';
+import { quietLogger, runCli } from '../cli/helpers.ts';
 import { modes, wider } from '../helpers/modes.ts';
 
 function sandbox(t: { teardown(fn: () => unknown): void }): { root: string; data: string; config: Config } {
@@ -123,4 +123,14 @@ test('recover refuses a data directory a running serve holds, and leaves its cat
   const cmd = recoverCommand().exitOverride();
   await t.throwsAsync(cmd.parseAsync(['--data', s.data, '--store', `file://${join(s.root, 'bucket')}`, '--force'], { from: 'user' }), { code: 'VTL_DATA_DIR_IN_USE' });
   t.deepEqual([...(await modes(s.data)).keys()].sort(), ['catalog.sqlite', DATA_DIR_LOCK]);
+});
+
+test('operator commands without a running serve refuse a data directory others can write, as serve does', async (t) => {
+  const s = sandbox(t);
+  mkdirSync(s.data);
+  chmodSync(s.data, 0o757);
+  const config = join(s.root, 'config.yaml');
+  writeFileSync(config, `data: ${s.data}\ntargets:\n  - iqn: iqn.2026-11.org.s3vtl:test\n    library: { name: lib0 }\n`);
+  await t.throwsAsync(runCli(config, 'tape', 'list'), { code: 'VTL_DATA_DIR', message: /is writable by every user \(mode 0757\)/ });
+  t.deepEqual([...(await modes(s.data)).keys()], []);
 });
