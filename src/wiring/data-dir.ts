@@ -57,7 +57,9 @@ export async function prepareDataDir(dir: string, log?: Pick<Logger, 'warn'>): P
     throw new DataDirError('VTL_DATA_DIR', `data directory ${dir} is writable by ${(mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}): anyone who can write it can replace the catalog or staged data; chmod 700 ${dir}`);
   }
   if (mode !== PRIVATE_DIR_MODE) {
-    await chmod(dir, PRIVATE_DIR_MODE);
+    await chmod(dir, PRIVATE_DIR_MODE).catch((e: unknown) => {
+      throw new DataDirError('VTL_DATA_DIR', `data directory ${dir} is readable by other users and cannot be made private: ${reason(e)}`, { cause: e });
+    });
     log?.warn('data directory was readable by other users; now 0700', { dir, was: mode.toString(8).padStart(4, '0') });
   }
 }
