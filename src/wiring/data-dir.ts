@@ -9,8 +9,8 @@
 // mkdir under umask 022, made it 0755). The lock is <data>/serve.lock, created
 // exclusively, holding the owner's pid; a lock whose process is gone (a crash)
 // is taken over.
-import { chmod, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { VtlError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { PRIVATE_DIR_MODE, mkdirPrivate, writeFilePrivate } from '../../tapes/private-fs.ts';
@@ -36,13 +36,29 @@ function reason(e: unknown): string {
   }
 }
 
+/**
+ * A recursive mkdir reports ENOENT where a plain one says why (EROFS on a
+ * read-only file system, EACCES): the error of the first missing ancestor.
+ */
+async function realMkdirError(dir: string, fallback: unknown): Promise<unknown> {
+  let first = dir;
+  while (dirname(first) !== first && !(await stat(dirname(first)).then(() => true, () => false))) first = dirname(first);
+  return mkdir(first, { mode: PRIVATE_DIR_MODE }).then(async () => {
+    await rmdir(first).catch(() => undefined);
+    return fallback;
+  }, (e: unknown) => e);
+}
+
 /** Create (0700) and check the data directory; tightens a directory others can read. */
 export async function prepareDataDir(dir: string, log?: Pick<Logger, 'warn'>): Promise<void> {
   try {
     await mkdirPrivate(dir);
   } catch (e) {
     // EEXIST: something that is not a directory; the check below names it.
-    if (errnoOf(e) !== 'EEXIST') throw new DataDirError('VTL_DATA_DIR', `data directory ${dir}: cannot create it: ${reason(e)}`, { cause: e });
+    if (errnoOf(e) !== 'EEXIST') {
+      const cause = errnoOf(e) === 'ENOENT' ? await realMkdirError(dir, e) : e;
+      throw new DataDirError('VTL_DATA_DIR', `data directory ${dir}: cannot create it: ${reason(cause)}`, { cause });
+    }
   }
   const st = await stat(dir).catch((e: unknown) => {
     throw new DataDirError('VTL_DATA_DIR', `data directory ${dir}: ${reason(e)}`, { cause: e });
