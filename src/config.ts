@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, VtlError } from './errors.ts';
 import { changerProfiles, tapeDriveProfiles } from '../scsi/profiles/index.ts';
 import { LTO_MEDIA } from '../tapes/barcode.ts';
 
@@ -226,7 +226,7 @@ const schema = z.strictObject({
       libraries.add(t.library.name);
     }
     t.library?.cartridges.forEach((b, j) => {
-      if (b.pool !== 'default' && !(b.pool in c.pools)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library', 'cartridges', j, 'pool'], message: `pool ${b.pool} is not defined under pools (defined: default${Object.keys(c.pools).filter((p) => p !== 'default').map((p) => `, ${p}`).join('')})` });
+      if (b.pool !== 'default' && !Object.hasOwn(c.pools, b.pool)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'library', 'cartridges', j, 'pool'], message: `pool ${b.pool} is not defined under pools (defined: default${Object.keys(c.pools).filter((p) => p !== 'default').map((p) => `, ${p}`).join('')})` });
     });
     const luns = new Set<number>();
     if (t.library) for (let l = 0; l <= t.library.drives; l++) luns.add(l);
@@ -249,9 +249,22 @@ export type PoolConfig = z.output<typeof pool>;
 export type TapesConfig = Config['tapes'];
 export type IscsiConfig = Config['iscsi'];
 
-/** A pool's settings; `default` and undefined pools resolve to the defaults. */
+/** The pools a cartridge may name: `default` (always there) and every pool the config defines. */
+export function poolNames(c: Pick<Config, 'pools'>): string[] {
+  return ['default', ...Object.keys(c.pools).filter((p) => p !== 'default')];
+}
+
+/**
+ * A pool's settings; `default` (or null) without a definition resolves to the
+ * defaults. Any other undefined name is an error (VTL_POOL_UNKNOWN): a typo
+ * must never turn an encrypted pool into a plain one.
+ */
 export function poolConfig(c: Pick<Config, 'pools'>, name: string | null): PoolConfig {
-  return c.pools[name ?? 'default'] ?? pool.parse({});
+  const n = name ?? 'default';
+  const p = Object.hasOwn(c.pools, n) ? c.pools[n] : undefined;
+  if (p !== undefined) return p;
+  if (n === 'default') return pool.parse({});
+  throw new VtlError('VTL_POOL_UNKNOWN', `pool ${n} is not defined under pools (defined: ${poolNames(c).join(', ')})`);
 }
 
 export interface Overrides {
@@ -273,9 +286,26 @@ export function validateConfig(doc: unknown, overrides: Overrides = {}): z.outpu
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    throw new ConfigError(key, issue.message);
+    // A key that is not a plain name may be a value written without its colon (`secret hunter2...`).
+    const message = issue.code === 'unrecognized_keys'
+      ? `unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => (/^[A-Za-z][A-Za-z0-9_-]{0,39}$/.test(k) ? k : '(not a plain name: not shown)')).join(', ')}`
+      : issue.message;
+    throw new ConfigError(key, message);
   }
   return r.data;
+}
+
+/**
+ * A YAML syntax error without the source it quotes: the yaml package appends a
+ * code frame (the offending line and the one before it), and that line can
+ * hold a CHAP secret or a key, as can the lines an unclosed quote swallowed.
+ * Only the reason and the position are kept.
+ */
+export function yamlErrorText(e: unknown): string {
+  const err = e as { message?: unknown; linePos?: readonly { line: number; col: number }[] };
+  const first = String(err.message ?? e).split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+  const at = err.linePos?.[0];
+  return at === undefined ? first : `${first} (line ${at.line}, column ${at.col}; the line is not shown, as it may hold a secret)`;
 }
 
 /** Read, parse and validate a config file. Relative paths in it resolve against `cwd`. */
@@ -290,7 +320,7 @@ export function loadConfig(path: string, overrides: Overrides = {}, cwd = proces
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new ConfigError('(file)', `${path} is not valid YAML: ${(e as Error).message}`);
+    throw new ConfigError('(file)', `${path} is not valid YAML: ${yamlErrorText(e)}`);
   }
   const c = validateConfig(doc, overrides);
   const data = isAbsolute(c.data) ? c.data : resolve(cwd, c.data);

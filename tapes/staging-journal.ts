@@ -13,6 +13,7 @@ import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CutAway } from './manifest.ts';
+import { mkdirPrivate, openPrivate, writeFilePrivate } from './private-fs.ts';
 
 export interface PendingSegmentEntry {
   readonly seq: number;
@@ -57,7 +58,7 @@ export class StagingJournal {
 
   /** Open (creating the directory) and read the last valid entry; the file is rewritten after `compactAfter` lines. */
   static async open(dir: string, compactAfter = 512): Promise<StagingJournal> {
-    await fs.mkdir(dir, { recursive: true });
+    await mkdirPrivate(dir);
     let text = '';
     try {
       text = await fs.readFile(path.join(dir, FILE), 'utf8');
@@ -95,7 +96,7 @@ export class StagingJournal {
     } else {
       let syncDirFirst = syncDirectory;
       if (this.#fh === undefined) {
-        this.#fh = await fs.open(path.join(this.#dir, FILE), 'a');
+        this.#fh = await openPrivate(path.join(this.#dir, FILE), 'a');
         syncDirFirst = true;
       }
       // Directory entries (new staging files, the journal itself) are made
@@ -113,7 +114,7 @@ export class StagingJournal {
     await this.#fh?.close();
     this.#fh = undefined;
     const tmp = path.join(this.#dir, `${FILE}.tmp`);
-    await fs.writeFile(tmp, formatLine(entry));
+    await writeFilePrivate(tmp, formatLine(entry));
     const t = await fs.open(tmp, 'r+');
     await t.datasync();
     await t.close();

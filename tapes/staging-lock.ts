@@ -7,17 +7,18 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { CartridgeError, CartridgeErrorCode } from './errors.ts';
+import { mkdirPrivate, writeFilePrivate } from './private-fs.ts';
 
 const LOCK = 'lock';
 
 /** Take the lock of `dir` (created if missing); resolves to the release function. */
 export async function lockStaging(dir: string, barcode: string): Promise<() => Promise<void>> {
-  await fs.mkdir(dir, { recursive: true });
+  await mkdirPrivate(dir);
   const file = path.join(dir, LOCK);
   const mine = `${process.pid}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await fs.writeFile(file, mine, { flag: 'wx' });
+      await writeFilePrivate(file, mine, 'wx');
       return async () => {
         if ((await fs.readFile(file, 'utf8').catch(() => '')) === mine) await fs.rm(file, { force: true });
         await fs.rmdir(dir).catch(() => undefined); // only when nothing else is staged

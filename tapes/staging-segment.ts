@@ -17,6 +17,7 @@ import * as fs from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CodingTally, PLAIN_CODING, RECORD_HEADER_BYTES, type RecordCoding, RecordIndex, RecordKind, writeRecordHeader } from './record-format.ts';
 import { SEGMENT_HEADER_BYTES } from './segment-format.ts';
+import { mkdirPrivate, openPrivate } from './private-fs.ts';
 import { TRAILER_BYTES, decodeFooter, decodeSegmentHeader, encodeFooter, encodeSegmentHeader, scanRecords, type ScanResult } from './segment-format.ts';
 
 /** The staging area's directory of files being unlinked in the background (see remove()). */
@@ -66,7 +67,7 @@ export class StagingSegment {
 
   /** Create the staging file of a new segment (header only; not yet durable); `flushBehind`: see flushBehindFor. */
   static async create(path: string, seq: number, first: number, batchBytes: number, flushBehind = 0): Promise<StagingSegment> {
-    const fh = await fs.open(path, 'w+');
+    const fh = await openPrivate(path, 'w+');
     const header = encodeSegmentHeader(first, seq);
     await fh.write(header, 0, header.length, 0);
     const segment = new StagingSegment(path, seq, first, fh, batchBytes, new RecordIndex(), header.length);
@@ -280,7 +281,7 @@ export class StagingSegment {
     if (trash !== undefined) {
       const doomed = join(trash, `${basename(this.path)}.${randomUUID()}`);
       try {
-        await fs.mkdir(trash, { recursive: true });
+        await mkdirPrivate(trash);
         await fs.rename(this.path, doomed);
         void fs.rm(doomed, { force: true }).catch(() => undefined);
         return;

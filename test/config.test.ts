@@ -84,3 +84,26 @@ test('a second library is refused until the catalog keys elements per library', 
   t.is(keyOf({ targets: [lib('iqn.2026-11.org.s3vtl:a', 'a')] }), '(valid)');
   t.is(keyOf({ targets: [lib('iqn.2026-11.org.s3vtl:a', 'a'), lib('iqn.2026-11.org.s3vtl:b', 'b')] }), 'targets.1.library');
 });
+
+test('a YAML syntax error gives the reason and the position, never the text of the line (it may hold a secret)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 's3vtl-config-'));
+  const p = join(dir, 'c.yaml');
+  const head = 'targets:\n  - iqn: iqn.2026-11.org.s3vtl:t\n';
+  writeFileSync(p, `${head}    chap: { user: u, secret: "Hunter2Hunter2 }\n`);
+  const e = t.throws(() => loadConfig(p), { instanceOf: ConfigError });
+  t.is(e.message, `config: (file): ${p} is not valid YAML: Missing closing "quote (line 4, column 1; the line is not shown, as it may hold a secret)`);
+  t.log('The lines an unclosed quote swallows are part of the value: not shown either.');
+  writeFileSync(p, `${head}    chap:\n      user: u\n      secret: 'Hunter2\n        Hunter2-tail: x\n`);
+  const swallowed = t.throws(() => loadConfig(p), { instanceOf: ConfigError });
+  t.notRegex(swallowed.message, /Hunter2/);
+  t.regex(swallowed.message, /\(line \d+, column \d+; the line is not shown, as it may hold a secret\)$/);
+  t.log('A key on a line with a key in it: neither is echoed.');
+  writeFileSync(p, `pools:\n  enc:\n    encryption: { keyId: k, key: 00ff00ff00ff00ff: x }\n${head}`);
+  t.notRegex(t.throws(() => loadConfig(p), { instanceOf: ConfigError }).message, /00ff/);
+});
+
+test('an unknown key that is not a plain name (a value without its colon) is not echoed', (t) => {
+  const doc = { targets: [{ iqn: 'iqn.2026-11.org.s3vtl:t', chap: { user: 'u', secret: 'Hunter2Hunter2', 'mutualSecret Hunter3Hunter3': null } }] };
+  t.throws(() => validateConfig(doc), { instanceOf: ConfigError, message: 'config: targets.0.chap: unknown key (not a plain name: not shown)' });
+  t.throws(() => validateConfig({ ...minimal, lisen: 'x' }), { instanceOf: ConfigError, message: 'config: (top level): unknown key lisen' });
+});

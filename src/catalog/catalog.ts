@@ -8,6 +8,8 @@
 // a barcode is before creating blank media).
 
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import { PRIVATE_FILE_MODE } from '../../tapes/private-fs.ts';
 import type { CartridgeDirectory, CartridgeSpec } from '../../tapes/cartridge-pool.ts';
 import { encodeManifest, type Manifest, type ManifestSink } from '../../tapes/manifest.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
@@ -84,6 +86,12 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
   static open(file: string): Catalog {
     let db: Database.Database;
     try {
+      // SQLite creates the file 0644 less the umask, and its -wal and -shm with the file's mode:
+      // create it 0600 first (or tighten a file an older version made) so all three are private.
+      if (file !== ':memory:') {
+        closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
+        chmodSync(file, PRIVATE_FILE_MODE);
+      }
       db = new Database(file);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

@@ -5,7 +5,8 @@
 // the space); reads of deallocated blocks return zeros (LBPRZ = 1). The map is
 // saved beside the file (<path>.unmapped.json) on flush and close; a file
 // found without a map is treated as fully mapped.
-import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { openPrivate, writeFilePrivate } from '../../tapes/private-fs.ts';
 import type { BlockBackend, ExtentStatus } from '../../scsi/sbc/block-backend.ts';
 
 export interface SparseFileOptions {
@@ -41,7 +42,7 @@ export class SparseFileBackend implements BlockBackend {
   static async open(opts: SparseFileOptions): Promise<SparseFileBackend> {
     const blockSize = opts.blockSize ?? 512;
     const blockCount = BigInt(opts.sizeBytes) / BigInt(blockSize);
-    const fh = await open(opts.path, 'a+').then((h) => h.close()).then(() => open(opts.path, 'r+'));
+    const fh = await openPrivate(opts.path, 'a+').then((h) => h.close()).then(() => open(opts.path, 'r+'));
     const oldBytes = BigInt((await fh.stat()).size);
     const oldBlocks = oldBytes / BigInt(blockSize);
     let unmapped = await loadMap(`${opts.path}.unmapped.json`, blockCount);
@@ -146,7 +147,7 @@ export class SparseFileBackend implements BlockBackend {
     if (!this.#mapDirty) return;
     this.#mapDirty = false;
     const json = JSON.stringify({ blockCount: this.blockCount.toString(), unmapped: this.#unmapped.map(([s, e]) => [s.toString(), e.toString()]) });
-    await writeFile(`${this.#mapPath}.tmp`, json);
+    await writeFilePrivate(`${this.#mapPath}.tmp`, json);
     await rename(`${this.#mapPath}.tmp`, this.#mapPath);
   }
 }

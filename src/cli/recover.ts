@@ -4,7 +4,7 @@
 // catalog already knows cartridges unless --force, which keeps the old
 // catalog beside the new one as catalog.sqlite.replaced-<time>.
 import { Command } from 'commander';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Catalog } from '../catalog/catalog.ts';
 import { loadConfig, type LibraryConfig } from '../config.ts';
@@ -12,6 +12,7 @@ import { VtlError } from '../errors.ts';
 import { recoverCatalog, type RecoverySummary } from '../recovery/recover.ts';
 import { manifestAuth } from '../wiring/keys.ts';
 import { openStore } from '../wiring/store.ts';
+import { openDataDir } from '../wiring/data-dir.ts';
 
 interface RecoverOptions {
   readonly store?: string;
@@ -49,35 +50,44 @@ export function recoverCommand(): Command {
       if (data === undefined || url === undefined) throw new RecoverError('recover needs --data and --store (or --config naming them)');
       const storeUrl = url.startsWith('file://') ? `file://${resolve(url.slice('file://'.length))}` : url;
       const libraries: LibraryConfig[] = (config?.targets ?? []).flatMap((t) => (t.library === undefined ? [] : [t.library]));
-      mkdirSync(data, { recursive: true });
-      const file = join(data, 'catalog.sqlite');
-      if (existsSync(file)) {
-        const old = Catalog.open(file);
-        const known = old.cartridges.list().length;
-        old.close();
-        if (known > 0 && opts.force !== true) {
-          throw new RecoverError(`${file} already knows ${known} cartridges: refusing to overwrite it (use --force to replace it; it is kept aside)`);
-        }
-        const aside = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        renameSync(file, aside);
-        for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
-      }
       // Loaded before anything is touched: a bad key stops here with its config key.
       const keySpec = opts.manifestKey ?? config?.tapes.manifestKey;
       const auth = keySpec === undefined ? undefined
         : manifestAuth({ manifestKey: keySpec, acceptUnsignedManifests: opts.acceptUnsignedManifests ?? config?.tapes.acceptUnsignedManifests ?? false });
-      const opened = await openStore(storeUrl);
-      const catalog = Catalog.open(file);
-      let summary: RecoverySummary;
+      // Not under a running serve (its catalog would be replaced beneath it).
+      const unlock = await openDataDir(data);
       try {
-        summary = await recoverCatalog(catalog, opened.store, libraries, auth === undefined ? {} : { auth });
+        await rebuild(data, storeUrl, libraries, opts, auth);
       } finally {
-        catalog.close();
-        await opened.close();
+        await unlock();
       }
-      process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, file));
-      if (summary.failed.length > 0) process.exitCode = 1;
     });
+}
+
+async function rebuild(data: string, storeUrl: string, libraries: LibraryConfig[], opts: RecoverOptions, auth: ReturnType<typeof manifestAuth>): Promise<void> {
+  const file = join(data, 'catalog.sqlite');
+  if (existsSync(file)) {
+    const old = Catalog.open(file);
+    const known = old.cartridges.list().length;
+    old.close();
+    if (known > 0 && opts.force !== true) {
+      throw new RecoverError(`${file} already knows ${known} cartridges: refusing to overwrite it (use --force to replace it; it is kept aside)`);
+    }
+    const aside = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(file, aside);
+    for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
+  }
+  const opened = await openStore(storeUrl);
+  const catalog = Catalog.open(file);
+  let summary: RecoverySummary;
+  try {
+    summary = await recoverCatalog(catalog, opened.store, libraries, auth === undefined ? {} : { auth });
+  } finally {
+    catalog.close();
+    await opened.close();
+  }
+  process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, file));
+  if (summary.failed.length > 0) process.exitCode = 1;
 }
 
 function render(s: RecoverySummary, file: string): string {

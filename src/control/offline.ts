@@ -4,11 +4,11 @@
 // placement never touch a drive). A command that changes elements opens the
 // store too, so each change is published to the library's state object as
 // serve would publish it (src/catalog/library-snapshot.ts).
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { Catalog } from '../catalog/catalog.ts';
-import type { Config } from '../config.ts';
+import { poolNames, type Config } from '../config.ts';
 import { VtlError } from '../errors.ts';
 import { Shelf } from '../shelf/shelf.ts';
 import { vaultsFor } from '../shelf/vault.ts';
@@ -16,6 +16,7 @@ import { libraryGeometry, libraryPublishing } from '../wiring/library.ts';
 import { CatalogLibraryState } from '../wiring/library-state.ts';
 import { librarySerials } from '../wiring/serial.ts';
 import { openStore, type OpenedStore } from '../wiring/store.ts';
+import { prepareDataDir } from '../wiring/data-dir.ts';
 import { changerProfiles, formatSerial, tapeDriveProfiles } from '../../scsi/profiles/index.ts';
 import type { DriveBay } from '../../scsi/smc/drive-bay.ts';
 import { MediaChanger } from '../../scsi/smc/media-changer.ts';
@@ -56,7 +57,8 @@ export interface OfflineOperations {
  *   commands); `onPublishError` hears a failed write, which serve retries at start.
  */
 export async function openOffline(config: Config, o: { publish: boolean; onPublishError?: (e: unknown) => void } = { publish: false }): Promise<OfflineOperations> {
-  mkdirSync(config.data, { recursive: true });
+  // The same checks as serve's: created 0700, ours, not writable by others.
+  await prepareDataDir(config.data);
   const opened: OpenedStore | undefined = o.publish && config.targets.some((t) => t.library) ? await openStore(config.store) : undefined;
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
   try {
@@ -84,13 +86,13 @@ export async function openOffline(config: Config, o: { publish: boolean; onPubli
       libraries.push({ iqn: t.iqn, config: cfg, changer, publish: () => state.publish() });
     }
     return {
-      ops: new Operations(
-        catalog, libraries,
-        opened === undefined ? undefined : new Shelf({
+      ops: new Operations(catalog, libraries, {
+        pools: poolNames(config),
+        shelf: opened === undefined ? undefined : new Shelf({
           catalog, store: opened.store, pools: config.pools, vault: vaultsFor(config.pools, opened.store), busy: (b) => stagedData(config.data, b),
         }),
-        opened === undefined ? undefined : (row) => writeCartridgeFacts(opened.store, row),
-      ),
+        publishFacts: opened === undefined ? undefined : (row) => writeCartridgeFacts(opened.store, row),
+      }),
       close: async () => {
         catalog.close();
         await opened?.close();

@@ -56,21 +56,28 @@ function describe(e: Element): string {
   }
 }
 
+export interface OperationsOptions {
+  /** The pools the configuration defines, `default` included (config.ts poolNames). */
+  readonly pools: readonly string[];
+  /** Where exported cartridges go (src/shelf); without it export only empties the slot. */
+  readonly shelf?: Shelf | undefined;
+  /** Where a changed write-protect switch is published (without it, only the catalog and the library state object). */
+  readonly publishFacts?: FactsPublisher | undefined;
+}
+
 export class Operations {
   readonly #catalog: Catalog;
   readonly #libraries: readonly LibraryHandle[];
+  readonly #pools: readonly string[];
   readonly #shelf: Shelf | undefined;
   readonly #publishFacts: FactsPublisher | undefined;
 
-  /**
-   * `shelf`: where exported cartridges go (src/shelf); without it export only empties the slot.
-   * `publishFacts`: where a changed write-protect switch is published (without it, only the catalog and the library state object).
-   */
-  constructor(catalog: Catalog, libraries: readonly LibraryHandle[], shelf?: Shelf, publishFacts?: FactsPublisher) {
+  constructor(catalog: Catalog, libraries: readonly LibraryHandle[], o: OperationsOptions) {
     this.#catalog = catalog;
     this.#libraries = libraries;
-    this.#shelf = shelf;
-    this.#publishFacts = publishFacts;
+    this.#pools = o.pools;
+    this.#shelf = o.shelf;
+    this.#publishFacts = o.publishFacts;
   }
 
   /** The control server's table: command name -> handler over unvalidated arguments. */
@@ -94,6 +101,8 @@ export class Operations {
     const barcodes = this.#barcodesToCreate(a);
     const lib = a.shelf ? undefined : this.#libraryFor(a.library);
     if (a.shelf && a.library !== undefined) throw new UsageError('give --library or --shelf, not both');
+    // A cartridge in a pool the configuration does not define would be written with the defaults: in clear text.
+    if (!this.#pools.includes(a.pool)) throw new UsageError(`no pool ${a.pool}; the configuration defines ${this.#pools.join(', ')} (pools: in the config file)`);
     for (const b of barcodes) {
       if (this.#catalog.cartridges.get(b) === undefined) continue;
       const at = this.#locate(b);
@@ -163,6 +172,11 @@ export class Operations {
   tapeList(input: TapeListArgs = {}): TapeListResult {
     const a = TapeListArgs.parse(input);
     if (a.library !== undefined) this.#library(a.library);
+    if (a.pool !== undefined) {
+      // Pools that exist: configured ones, and those cartridges still name (listing them helps the operator find them).
+      const known = [...new Set([...this.#pools, ...this.#catalog.cartridges.list().map((r) => r.pool ?? 'default')])];
+      if (!known.includes(a.pool)) throw new UsageError(`no pool ${a.pool}; pools: ${known.join(', ')}`);
+    }
     const tapes = this.#catalog.cartridges.list(a.pool).map((r) => this.#info(r));
     return { tapes: a.library === undefined ? tapes : tapes.filter((t) => t.location?.library === a.library) };
   }
@@ -342,7 +356,9 @@ export class Operations {
   /** One bounded step of an export's archive (the CLI repeats it until complete). */
   async tapeArchive(input: TapeArchiveArgs): Promise<ShelfStatus> {
     const a = TapeArchiveArgs.parse(input);
-    return this.#needShelf().archiveStep(a.barcode);
+    const shelf = this.#needShelf();
+    if (this.#catalog.cartridges.get(a.barcode) === undefined) throw new UsageError(`no cartridge ${a.barcode} in the catalog (s3vtl tape list shows them)`);
+    return shelf.archiveStep(a.barcode);
   }
 
   /**

@@ -5,7 +5,8 @@
 // {code, message}. A socket file left by a crashed server is replaced; one
 // that answers belongs to a running server and stops this one.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { unlink } from 'node:fs/promises';
+import { chmod, unlink } from 'node:fs/promises';
+import { PRIVATE_FILE_MODE } from '../../tapes/private-fs.ts';
 import { ConfigError, VtlError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { asVtlError } from './operations.ts';
@@ -13,10 +14,21 @@ import type { Request, Response } from './protocol.ts';
 
 export type Handler = (args: unknown) => Promise<unknown>;
 
-/** Bytes a request line may take; more is a protocol error. */
+/** Characters a request line may take; more is a protocol error that closes the connection. */
 const MAX_LINE = 1 << 20;
+/** Requests read ahead of the one being answered before the connection is no longer read. */
+const MAX_QUEUED = 64;
 /** sockaddr_un.sun_path holds 108 bytes with the terminating NUL on Linux. */
 const MAX_SOCKET_PATH = 107;
+
+/** Set the process umask; the previous one, or undefined where it cannot be set (worker threads). */
+function setUmask(mask: number): number | undefined {
+  try {
+    return process.umask(mask);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Whether something answers on the socket (a live server) rather than a stale file. */
 function answers(path: string): Promise<boolean> {
@@ -55,12 +67,20 @@ export class ControlServer {
     );
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.path, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
+      // Whoever can connect can create and move cartridges: the socket is born 0600
+      // (bind happens inside listen(), under this umask), whatever the process's umask.
+      const restore = setUmask(0o177);
+      try {
+        this.#server.listen(this.path, () => {
+          this.#server.off('error', reject);
+          resolve();
+        });
+      } finally {
+        if (restore !== undefined) setUmask(restore);
+      }
     });
     this.#listening = true;
+    await chmod(this.path, PRIVATE_FILE_MODE);
   }
 
   /** Stop answering and remove the socket file. */
@@ -73,31 +93,67 @@ export class ControlServer {
     await unlink(this.path).catch(() => undefined);
   }
 
+  /**
+   * One connection: requests are answered in order, one at a time. A client
+   * that sends faster than it reads its answers is not read from while
+   * answers wait to be sent (write() returned false: until 'drain') or while
+   * MAX_QUEUED requests wait for their turn, so memory stays bounded whatever
+   * it sends; a request line longer than MAX_LINE closes the connection.
+   */
   #serve(socket: Socket): void {
     this.#sockets.add(socket);
     socket.setEncoding('utf8');
-    let buffered = '';
-    // Requests on one connection are answered in order.
-    let chain: Promise<void> = Promise.resolve();
+    let partial = '';
+    const queue: string[] = [];
+    let pumping = false;
+    let refused = false;
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      while (queue.length > 0 && !socket.destroyed && !refused) {
+        const response = await this.#answer(queue.shift()!);
+        if (socket.destroyed || refused) break;
+        if (!socket.write(JSON.stringify(response) + '\n')) {
+          socket.pause();
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              socket.off('drain', done);
+              socket.off('close', done);
+              resolve();
+            };
+            socket.on('drain', done);
+            socket.on('close', done);
+          });
+        }
+      }
+      pumping = false;
+      if (!socket.destroyed && !refused && queue.length < MAX_QUEUED) socket.resume();
+    };
     socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (buffered.length > MAX_LINE && !buffered.includes('\n')) {
-        socket.end(JSON.stringify({ id: 0, ok: false, error: { code: 'VTL_CONTROL_PROTOCOL', message: 'request line too long' } }) + '\n');
+      if (refused) return;
+      partial += chunk;
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        if (line.trim() !== '') queue.push(line);
+      }
+      if (partial.length > MAX_LINE) {
+        refused = true;
+        queue.length = 0;
+        partial = '';
+        socket.pause();
+        socket.end(JSON.stringify({ id: 0, ok: false, error: { code: 'VTL_CONTROL_PROTOCOL', message: `request line longer than ${MAX_LINE} characters` } }) + '\n');
         return;
       }
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.trim() === '') continue;
-        chain = chain.then(async () => {
-          const response = await this.#answer(line);
-          if (!socket.destroyed) socket.write(JSON.stringify(response) + '\n');
-        });
-      }
+      if (queue.length >= MAX_QUEUED) socket.pause();
+      void pump();
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('close', () => {
+      queue.length = 0;
+      this.#sockets.delete(socket);
+    });
   }
 
   async #answer(line: string): Promise<Response> {

@@ -9,7 +9,7 @@
 
 import type { Tier } from '@aws-sdk/client-s3';
 import type { ShelfDetail, VaultArchive } from '../catalog/shelf.ts';
-import type { Config } from '../config.ts';
+import { poolConfig, type Config } from '../config.ts';
 import { VtlError } from '../errors.ts';
 import type { ObjectInfo, ObjectStore } from '../../tapes/object-store.ts';
 import { GlacierVault } from '../../tapes/stores/glacier-vault.ts';
@@ -117,7 +117,7 @@ export function vaultsFor(pools: Config['pools'], store: ObjectStore): (pool: st
   const made = new Map<string, VaultMover>();
   return (pool) => {
     const name = pool ?? 'default';
-    const v = pools[name]?.vault;
+    const v = poolConfig({ pools }, name).vault;
     if (v === undefined) return undefined;
     let m = made.get(name);
     if (m === undefined) {

@@ -1,5 +1,5 @@
 // Builds everything from config: the one place where concrete classes meet.
-import { mkdir } from 'node:fs/promises';
+import { mkdirPrivate } from '../../tapes/private-fs.ts';
 import { join } from 'node:path';
 import type { LogicalUnit } from '../../scsi/command.ts';
 import { DISK_VERSION_DESCRIPTORS, Disk } from '../../scsi/sbc/disk.ts';
@@ -7,7 +7,7 @@ import { UnmappedLun } from '../../scsi/spc/unmapped-lun.ts';
 import { CartridgePool } from '../../tapes/cartridge-pool.ts';
 import { Catalog } from '../catalog/catalog.ts';
 import { SparseFileBackend } from '../cdp/sparse-file-backend.ts';
-import type { Config, DiskConfig, TargetConfig } from '../config.ts';
+import { poolNames, type Config, type DiskConfig, type TargetConfig } from '../config.ts';
 import { IscsiServer, type TargetDefinition } from '../iscsi/server.ts';
 import type { Logger } from '../log.ts';
 import { S3_DEFAULTS } from '../../tapes/stores/s3-config.ts';
@@ -16,6 +16,9 @@ import { buildLibrary, type BuiltLibrary } from './library.ts';
 import { cartridgeLock, openStore, type OpenedStore } from './store.ts';
 import { serialFor } from './serial.ts';
 import { manifestAuth, poolCodecs } from './keys.ts';
+import { checkCartridgePools } from './pool-check.ts';
+import { openDataDir } from './data-dir.ts';
+import { checkPortal, listenError } from './portal.ts';
 
 import { ControlServer } from '../control/server.ts';
 import { Operations, type LibraryHandle } from '../control/operations.ts';
@@ -36,7 +39,7 @@ export interface Gateway {
 
 async function buildDisk(t: TargetConfig, d: DiskConfig, dataDir: string, log: Logger): Promise<Disk> {
   const dir = join(dataDir, 'disks');
-  await mkdir(dir, { recursive: true });
+  await mkdirPrivate(dir);
   const backend = await SparseFileBackend.open({ path: join(dir, `${d.name}.img`), sizeBytes: d.size, blockSize: d.blockSize });
   return new Disk({
     identity: {
@@ -65,6 +68,13 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
   const startedAt = new Date();
   const opened = await openStore(config.store, { pools: config.pools });
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
+  try {
+    checkCartridgePools(catalog, config);
+  } catch (e) {
+    catalog.close();
+    await opened.close();
+    throw e;
+  }
   const tapesLog = log.child({ layer: 'tapes' });
   if (auth === undefined && config.store.startsWith('s3://')) {
     tapesLog.warn('cartridge manifests are not authenticated: a writer to the bucket can change what a cartridge holds (within that cartridge\'s own objects); set tapes.manifestKey (and keep a copy of the key for s3vtl recover)', { store: config.store });
@@ -103,8 +113,34 @@ async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
   return { opened, catalog, pool };
 }
 
+/**
+ * Check the data directory and take its lock, check the portal's port, then
+ * build: a second serve on the same directory, or a port in use, stops the
+ * start before the catalog, the store or a disk image is touched.
+ */
 export async function buildGateway(config: Config, log: Logger): Promise<Gateway> {
-  await mkdir(config.data, { recursive: true });
+  const unlock = await openDataDir(config.data, log);
+  let gateway: Gateway;
+  try {
+    await checkPortal(config.listen);
+    gateway = await assemble(config, log);
+  } catch (e) {
+    await unlock();
+    throw e;
+  }
+  return {
+    ...gateway,
+    async close() {
+      try {
+        await gateway.close();
+      } finally {
+        await unlock();
+      }
+    },
+  };
+}
+
+async function assemble(config: Config, log: Logger): Promise<Gateway> {
   const units: LogicalUnit[] = [];
   const targets: TargetDefinition[] = [];
   const described: Record<string, string[]> = {};
@@ -150,17 +186,23 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
   const control = tapes === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: new Operations(tapes.catalog, handles, new Shelf({
-      catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
-        ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
-        : undefined),
-      vault: vaultsFor(config.pools, tapes.opened.store),
-    }), (row) => writeCartridgeFacts(tapes.opened.store, row)).handlers(),
+    handlers: new Operations(tapes.catalog, handles, {
+      pools: poolNames(config),
+      shelf: new Shelf({
+        catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
+          ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
+          : undefined),
+        vault: vaultsFor(config.pools, tapes.opened.store),
+      }),
+      publishFacts: (row) => writeCartridgeFacts(tapes.opened.store, row),
+    }).handlers(),
     log: log.child({ layer: 'control' }),
   });
   return {
     async listen() {
-      const { port } = await server.listen();
+      const { port } = await server.listen().catch((e: unknown) => {
+        throw listenError(e, config.listen);
+      });
       await control?.listen().catch(async (e: unknown) => {
         await server.close();
         throw e;

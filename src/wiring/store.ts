@@ -10,7 +10,7 @@ import type { LockPolicy, ObjectStore } from '../../tapes/object-store.ts';
 import { DirObjectStore } from '../../tapes/stores/dir-store.ts';
 import { S3ObjectStore } from '../../tapes/stores/s3-store.ts';
 import { S3_DEFAULTS } from '../../tapes/stores/s3-config.ts';
-import type { Config, PoolConfig } from '../config.ts';
+import { poolConfig, type Config, type PoolConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 
 export interface OpenedStore {
@@ -75,7 +75,8 @@ export function lockedPools(pools: Readonly<Record<string, PoolConfig>>): string
  * also works on a file:// store.
  */
 export function cartridgeLock(pools: Readonly<Record<string, PoolConfig>>, cartridge: { readonly pool: string | null; readonly worm: boolean }): LockPolicy | undefined {
-  const lock = pools[cartridge.pool ?? 'default']?.objectLock;
+  // An unknown pool throws (VTL_POOL_UNKNOWN) rather than open the cartridge unlocked.
+  const lock = poolConfig({ pools }, cartridge.pool).objectLock;
   if (lock === undefined) return undefined;
   return { mode: cartridge.worm ? 'COMPLIANCE' : lock.mode, days: lock.days };
 }

@@ -14,6 +14,7 @@ import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { StoreError, StoreErrorCode } from '../errors.ts';
+import { PRIVATE_FILE_MODE, mkdirPrivate, openPrivate } from '../private-fs.ts';
 import {
   assertValidKey,
   assertValidPrefix,
@@ -64,11 +65,11 @@ export class DirObjectStore implements ObjectStore {
     if (options?.lock !== undefined) {
       throw new StoreError(StoreErrorCode.UNAVAILABLE, `directory store cannot lock objects (put ${key} asked for ${options.lock.mode} Object Lock): use an s3:// store whose bucket has Object Lock enabled`, { key });
     }
-    await fs.mkdir(this.#tmp, { recursive: true });
+    await mkdirPrivate(this.#tmp);
     const tmp = path.join(this.#tmp, `${randomBytes(8).toString('hex')}.tmp`);
     try {
       await this.#writeTemp(tmp, body);
-      await fs.mkdir(path.dirname(final), { recursive: true });
+      await mkdirPrivate(path.dirname(final));
       if (options?.ifNoneMatch === '*') {
         try {
           await fs.link(tmp, final);
@@ -99,7 +100,7 @@ export class DirObjectStore implements ObjectStore {
         if (errno(e) !== 'EXDEV' && errno(e) !== 'EPERM' && errno(e) !== 'EMLINK') throw e;
       }
     }
-    const out = await fs.open(tmp, 'wx');
+    const out = await openPrivate(tmp, 'wx');
     try {
       if (Buffer.isBuffer(body)) {
         await out.writeFile(body);
@@ -107,6 +108,8 @@ export class DirObjectStore implements ObjectStore {
         await out.close();
         await fs.copyFile(body.path, tmp);
         const again = await fs.open(tmp, 'r+');
+        // copyFile gives the copy its source's mode.
+        await again.chmod(PRIVATE_FILE_MODE);
         if (this.#fsync) await again.sync();
         await again.close();
         return;

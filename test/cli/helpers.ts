@@ -31,12 +31,16 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
-/** One library lib0: stk-l700 (drives from 500, mail slots from 10, storage from 1000), 2 drives, 6 slots, 2 mail slots. */
-export function sandbox(o: { mailslots?: number; cartridges?: string } = {}): Sandbox {
+/**
+ * One library lib0: stk-l700 (drives from 500, mail slots from 10, storage from 1000), 2 drives, 6 slots, 2 mail slots;
+ * `pools` (YAML flow mapping) defaults to one plain pool `vault`.
+ */
+export function sandbox(o: { mailslots?: number; cartridges?: string; pools?: string } = {}): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 's3vtl-cli-'));
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, `listen: 127.0.0.1:0
 data: ${join(dir, 'data')}
+pools: ${o.pools ?? '{ vault: {} }'}
 targets:
   - iqn: iqn.2026-11.org.s3vtl:test
     library:

@@ -24,7 +24,7 @@ test('the facts of every named cartridge are published after the catalog changed
   t.teardown(() => catalog.close());
   catalog.cartridges.setWriteProtected('AAA002L6', true);
   const seen: [string, boolean][] = [];
-  const ops = new Operations(catalog, [], undefined, async (row: CartridgeRow) => { seen.push([row.barcode, row.writeProtected]); });
+  const ops = new Operations(catalog, [], { pools: ['default'], publishFacts: async (row: CartridgeRow) => { seen.push([row.barcode, row.writeProtected]); } });
   const r = await ops.tapeProtect({ barcodes: ['AAA001L6', 'AAA002L6'], protect: true });
   t.deepEqual(r.changed, ['AAA001L6']);
   t.is(r.warning, null);
@@ -38,9 +38,12 @@ test('a failed publish keeps the switch and says so in `warning`; repeating the 
   t.teardown(() => catalog.close());
   let down = true;
   const published: string[] = [];
-  const ops = new Operations(catalog, [], undefined, async (row) => {
-    if (down) throw new Error('store unreachable');
-    published.push(row.barcode);
+  const ops = new Operations(catalog, [], {
+    pools: ['default'],
+    publishFacts: async (row) => {
+      if (down) throw new Error('store unreachable');
+      published.push(row.barcode);
+    },
   });
   const r = await ops.tapeProtect({ barcodes: ['AAA001L6'], protect: true });
   t.true(catalog.cartridges.require('AAA001L6').writeProtected);
@@ -55,7 +58,7 @@ test('a failed publish keeps the switch and says so in `warning`; repeating the 
 test('no barcodes: a usage error that says how to call it', async (t) => {
   const catalog = catalogWith();
   t.teardown(() => catalog.close());
-  const ops = new Operations(catalog, []);
+  const ops = new Operations(catalog, [], { pools: ['default'] });
   await t.throwsAsync(ops.tapeProtect({ barcodes: [], protect: false }), {
     message: 'name the cartridges: s3vtl tape unprotect BARCODE... (s3vtl tape list shows them)',
   });
@@ -65,7 +68,7 @@ test('over the control socket: tape.protect is a command of the handler table, e
   const catalog = catalogWith('AAA001L6');
   const dir = mkdtempSync(join(tmpdir(), 's3vtl-ctl-'));
   const path = join(dir, 'control.sock');
-  const server = new ControlServer({ path, handlers: new Operations(catalog, [] as LibraryHandle[]).handlers(), log: quietLogger });
+  const server = new ControlServer({ path, handlers: new Operations(catalog, [] as LibraryHandle[], { pools: ['default'] }).handlers(), log: quietLogger });
   t.teardown(async () => { await server.close(); catalog.close(); await rm(dir, { recursive: true, force: true }); });
   await server.listen();
   const r = await request(path, 'tape.protect', { barcodes: ['AAA001L6'], protect: true });

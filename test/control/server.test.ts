@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,4 +91,66 @@ test('a second server on the same data directory is refused while the first answ
   const second = new ControlServer({ path, handlers: {}, log: quietLogger });
   await t.throwsAsync(second.listen(), { code: 'VTL_CONTROL_IN_USE' });
   t.true(existsSync(path));
+});
+
+test('a client that does not read its answers is no longer read from: the server answers a bounded number of requests, then all of them once it reads', async (t) => {
+  let answered = 0;
+  const big = 'x'.repeat(4096);
+  const { path, server, cleanup } = setup({ 'tape.list': async () => { answered++; return { big }; } });
+  t.teardown(cleanup);
+  await server.listen();
+  const total = 20_000;
+  const s = connect(path);
+  t.teardown(() => s.destroy());
+  await new Promise<void>((r) => s.once('connect', () => r()));
+  s.pause();
+  const lines = Array.from({ length: total }, (_, i) => `{"id":${i + 1},"command":"tape.list"}\n`).join('');
+  s.write(lines);
+  t.log('Wait until the server stops answering (the count holds still for a while).');
+  let last = -1;
+  while (answered !== last) {
+    last = answered;
+    await sleep(300);
+  }
+  t.log(`answered while the client did not read: ${answered} of ${total}`);
+  t.true(answered < 2000, `${answered} answers were produced for a client that reads none`);
+  t.log('Once the client reads, every answer arrives, in order.');
+  let got = '';
+  let count = 0;
+  let inOrder = true;
+  s.setEncoding('utf8');
+  await new Promise<void>((resolve) => {
+    s.on('data', (c: string) => {
+      got += c;
+      let nl: number;
+      while ((nl = got.indexOf('\n')) >= 0) {
+        const r = JSON.parse(got.slice(0, nl)) as { id: number };
+        got = got.slice(nl + 1);
+        count++;
+        if (r.id !== count) inOrder = false;
+      }
+      if (count === total) resolve();
+    });
+    s.resume();
+  });
+  t.is(answered, total);
+  t.true(inOrder);
+});
+
+test('a request line longer than 1 MiB is refused and the connection closed', async (t) => {
+  const { path, server, cleanup } = setup({ 'tape.list': async () => ({ tapes: [] }) });
+  t.teardown(cleanup);
+  await server.listen();
+  const s = connect(path);
+  let got = '';
+  s.setEncoding('utf8');
+  s.on('data', (c: string) => { got += c; });
+  s.on('error', () => undefined);
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  s.write('{"id":1,"command":"tape.list"}\n');
+  s.write('x'.repeat((1 << 20) + 1024));
+  await closed;
+  const answers = got.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+  t.deepEqual(answers[0], { id: 1, ok: true, result: { tapes: [] } });
+  t.deepEqual(answers[1], { id: 0, ok: false, error: { code: 'VTL_CONTROL_PROTOCOL', message: 'request line longer than 1048576 characters' } });
 });

@@ -253,6 +253,8 @@ test('cartridgeLock: the pool decides, WORM media is always COMPLIANCE', (t) => 
   // WORM outside a locked pool: the SCSI layer refuses overwrites; objects are not locked.
   t.is(cartridgeLock(pools, { pool: 'open', worm: true }), undefined);
   t.is(cartridgeLock(pools, { pool: null, worm: false }), undefined);
+  // A pool the config does not define is an error, never an unlocked cartridge.
+  t.throws(() => cartridgeLock(pools, { pool: 'govv', worm: false }), { code: 'VTL_POOL_UNKNOWN' });
 });
 
 test('a file:// store with a locked pool stops the start naming the pool key', async (t) => {
