@@ -4,6 +4,7 @@
 // well-formed sense (ILLEGAL REQUEST 20/00 for an opcode the LU does not
 // support), a silently ignored PDU followed by a working ping, or a dropped
 // connection. Seeded, so a failure is reproducible.
+import { cdbLength, Rng, sleep } from './fuzz-common.ts';
 import { BHS, ConnectionClosed, Initiator, TargetOp, senseTriple, type CommandResult } from './initiator.ts';
 
 export interface FuzzOptions {
@@ -26,35 +27,6 @@ export interface FuzzReport {
   goodOps: number;
   goodErrors: string[];
 }
-
-/** xorshift32: small, seeded, reproducible. */
-export class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0 || 1;
-  }
-  u32(): number {
-    let x = this.#s;
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    this.#s = x;
-    return x;
-  }
-  int(n: number): number {
-    return this.u32() % n;
-  }
-  bytes(n: number): Buffer {
-    const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = this.u32() & 0xff;
-    return b;
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)]!;
-  }
-}
-
-const cdbLength = (op: number): number => [6, 10, 10, 16, 16, 12, 10, 10][op >> 5]!;
 
 /** Known-good CDBs to mutate (SPC, SBC, SSC, SMC). */
 const SEEDS: readonly number[][] = [
@@ -298,5 +270,3 @@ export class Fuzzer {
     }
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
