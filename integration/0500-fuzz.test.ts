@@ -20,6 +20,7 @@ import { pattern } from './lib/tape-io.ts';
 import { ROOT, run } from './lib/util.ts';
 
 const CASES = Number(process.env.S3VTL_FUZZ_CASES ?? 100_000);
+const DISK_LANES = 4;
 const LIBRARY_CASES = Number(process.env.S3VTL_FUZZ_LIBRARY_CASES ?? 100_000);
 const LIB = `${IQN_PREFIX}:fuzzlib`;
 const DRIVES = [1, 2] as const;
@@ -28,6 +29,7 @@ const WP = 'WP0001L6';
 const WP_RECORDS = [1, 4096, 65536, 333].map((n, i) => pattern(`wp-${i}`, n));
 
 const seed = fuzzSeed();
+const suiteStart = Date.now();
 let target: Target;
 test.before(async (t) => {
   t.log(`seed ${seed} (S3VTL_FUZZ_SEED=${seed} repeats the cases of this run)`);
@@ -46,13 +48,23 @@ test.after.always(async () => target?.stop());
 test.serial(`${CASES} malformed PDUs and CDBs on disk LUNs: no crash, exact answers, the good session unharmed`, async (t) => {
   t.timeout(40 * 60_000);
   const t0 = Date.now();
-  const report = await new Fuzzer({
+  // Lanes side by side (lane k seeded seed + k), so that the cases keep the target busy.
+  const reports = await Promise.all(Array.from({ length: DISK_LANES }, (_, lane) => new Fuzzer({
     host: '127.0.0.1', port: target.port,
     fuzzTarget: `${IQN_PREFIX}:fuzz`, fuzzLuns: [0, 1, 2],
     goodTarget: `${IQN_PREFIX}:good`, goodLun: 0,
-    cases: CASES, seed,
-  }).run();
-  t.log(`seed ${seed}: ${report.cases} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${report.reconnects} logins, ${report.goodOps} verified writes beside`);
+    cases: Math.floor(CASES / DISK_LANES) + (lane < CASES % DISK_LANES ? 1 : 0), seed: (seed + lane) >>> 0, lane,
+  }).run()));
+  const report = {
+    cases: reports.reduce((n, r) => n + r.cases, 0),
+    reconnects: reports.reduce((n, r) => n + r.reconnects, 0),
+    goodOps: reports.reduce((n, r) => n + r.goodOps, 0),
+    failures: reports.flatMap((r) => r.failures),
+    goodErrors: reports.flatMap((r) => r.goodErrors),
+    byOutcome: {} as Record<string, number>,
+  };
+  for (const r of reports) for (const [k, n] of Object.entries(r.byOutcome)) report.byOutcome[k] = (report.byOutcome[k] ?? 0) + n;
+  t.log(`seed ${seed}: ${report.cases} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s on ${DISK_LANES} lanes, ${report.reconnects} logins, ${report.goodOps} verified writes beside`);
   t.log(JSON.stringify(report.byOutcome));
   t.is(report.cases, CASES, `every case ran (seed ${seed})`);
   t.deepEqual(report.failures, [], `no case ended outside the allowed answers (seed ${seed})`);
@@ -129,4 +141,5 @@ test.serial(`${LIBRARY_CASES} SSC and SMC CDBs in every medium state: answered, 
     await after.close();
   }
   t.is(await liveness(target, LIB, 0), undefined, `the target is still alive after the checks (seed ${seed})`);
+  t.log(`the whole suite so far: ${((Date.now() - suiteStart) / 1000).toFixed(1)} s`);
 });

@@ -17,6 +17,11 @@ export interface FuzzOptions {
   readonly cases: number;
   readonly seed?: number;
   readonly answerTimeoutMs?: number;
+  /**
+   * Several fuzzers run side by side as lanes, each with its own sessions (the lane is in
+   * their ISIDs); only lane 0 keeps the well-behaved session.
+   */
+  readonly lane?: number;
 }
 
 export interface FuzzReport {
@@ -73,7 +78,7 @@ export class Fuzzer {
 
   async run(): Promise<FuzzReport> {
     let stopGood = false;
-    const good = this.#goodSession(() => stopGood);
+    const good = (this.#o.lane ?? 0) === 0 ? this.#goodSession(() => stopGood) : Promise.resolve();
     try {
       for (const lun of this.#o.fuzzLuns) this.#supported.set(lun, await this.#opcodesOf(lun));
       for (let i = 0; i < this.#o.cases; i++) await this.#oneCase(i);
@@ -98,7 +103,7 @@ export class Fuzzer {
     if (this.#ini && !this.#ini.closed) return this.#ini;
     this.#ini?.destroy();
     this.#report.reconnects++;
-    const isid = Buffer.from([0x80, 0, 0, 0x42, (this.#isid >> 8) & 0xff, this.#isid++ & 0xff]);
+    const isid = Buffer.from([0x80, 0, this.#o.lane ?? 0, 0x42, (this.#isid >> 8) & 0xff, this.#isid++ & 0xff]);
     this.#ini = await Initiator.login({ host: this.#o.host, port: this.#o.port, targetName: this.#o.fuzzTarget, isid });
     return this.#ini;
   }
