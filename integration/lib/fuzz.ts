@@ -4,6 +4,7 @@
 // well-formed sense (ILLEGAL REQUEST 20/00 for an opcode the LU does not
 // support), a silently ignored PDU followed by a working ping, or a dropped
 // connection. Seeded, so a failure is reproducible.
+import { cdbLength, Rng, sleep } from './fuzz-common.ts';
 import { BHS, ConnectionClosed, Initiator, TargetOp, senseTriple, type CommandResult } from './initiator.ts';
 
 export interface FuzzOptions {
@@ -16,6 +17,11 @@ export interface FuzzOptions {
   readonly cases: number;
   readonly seed?: number;
   readonly answerTimeoutMs?: number;
+  /**
+   * Several fuzzers run side by side as lanes, each with its own sessions (the lane is in
+   * their ISIDs); only lane 0 keeps the well-behaved session.
+   */
+  readonly lane?: number;
 }
 
 export interface FuzzReport {
@@ -26,35 +32,6 @@ export interface FuzzReport {
   goodOps: number;
   goodErrors: string[];
 }
-
-/** xorshift32: small, seeded, reproducible. */
-export class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0 || 1;
-  }
-  u32(): number {
-    let x = this.#s;
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    this.#s = x;
-    return x;
-  }
-  int(n: number): number {
-    return this.u32() % n;
-  }
-  bytes(n: number): Buffer {
-    const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = this.u32() & 0xff;
-    return b;
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)]!;
-  }
-}
-
-const cdbLength = (op: number): number => [6, 10, 10, 16, 16, 12, 10, 10][op >> 5]!;
 
 /** Known-good CDBs to mutate (SPC, SBC, SSC, SMC). */
 const SEEDS: readonly number[][] = [
@@ -101,7 +78,7 @@ export class Fuzzer {
 
   async run(): Promise<FuzzReport> {
     let stopGood = false;
-    const good = this.#goodSession(() => stopGood);
+    const good = (this.#o.lane ?? 0) === 0 ? this.#goodSession(() => stopGood) : Promise.resolve();
     try {
       for (const lun of this.#o.fuzzLuns) this.#supported.set(lun, await this.#opcodesOf(lun));
       for (let i = 0; i < this.#o.cases; i++) await this.#oneCase(i);
@@ -126,7 +103,7 @@ export class Fuzzer {
     if (this.#ini && !this.#ini.closed) return this.#ini;
     this.#ini?.destroy();
     this.#report.reconnects++;
-    const isid = Buffer.from([0x80, 0, 0, 0x42, (this.#isid >> 8) & 0xff, this.#isid++ & 0xff]);
+    const isid = Buffer.from([0x80, 0, this.#o.lane ?? 0, 0x42, (this.#isid >> 8) & 0xff, this.#isid++ & 0xff]);
     this.#ini = await Initiator.login({ host: this.#o.host, port: this.#o.port, targetName: this.#o.fuzzTarget, isid });
     return this.#ini;
   }
@@ -298,5 +275,3 @@ export class Fuzzer {
     }
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

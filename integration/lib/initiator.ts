@@ -213,6 +213,14 @@ export class Initiator {
       const stat = p.bhs.readUInt32BE(24);
       if (p.opcode !== TargetOp.DATA_IN || (p.bhs[1]! & 0x01)) this.expStatSN = (stat + 1) >>> 0;
     }
+    // A Reject carries the rejected header: it ends the command whose ITT that header names.
+    const rejected = p.opcode === TargetOp.REJECT && p.data.length >= BHS ? this.#waiters.get(p.data.readUInt32BE(16)) : undefined;
+    if (rejected) {
+      this.#waiters.delete(p.data.readUInt32BE(16));
+      this.unsolicited.push(p);
+      rejected(p);
+      return;
+    }
     const w = this.#waiters.get(p.itt);
     if (w && p.opcode !== TargetOp.REJECT && p.opcode !== TargetOp.ASYNC) {
       this.#waiters.delete(p.itt);
@@ -272,6 +280,7 @@ export class Initiator {
           this.#answerR2T(p, out, lun);
           return;
         }
+        if (p.opcode === TargetOp.REJECT) return rej(new CommandRejected(p.bhs[2]!));
         res(p);
       };
       if (this.#closed) return rej(new ConnectionClosed());
@@ -326,6 +335,21 @@ export class Initiator {
     }
   }
 
+  /** A task management function (RFC 7143 11.5), e.g. 5 = LOGICAL UNIT RESET; resolves with the RESPONSE byte. */
+  async taskManagement(fn: number, lun: number): Promise<number> {
+    const b = Buffer.alloc(BHS);
+    b[0] = 0x40 | 0x02; b[1] = 0x80 | fn;
+    b.writeUInt16BE(lun < 256 ? lun : 0x4000 | lun, 8);
+    const itt = this.nextItt();
+    b.writeUInt32BE(itt, 16);
+    b.writeUInt32BE(0xffffffff, 20);
+    b.writeUInt32BE(this.cmdSN, 24);
+    b.writeUInt32BE(this.expStatSN, 28);
+    const p = this.expect(itt);
+    this.sendPdu(b);
+    return (await p).bhs[2]!;
+  }
+
   async logout(): Promise<void> {
     const b = Buffer.alloc(BHS);
     b[0] = 0x40 | 0x06; b[1] = 0x80;
@@ -348,6 +372,16 @@ export class ConnectionClosed extends Error {
   constructor() {
     super('connection closed by the target');
     this.name = 'ConnectionClosed';
+  }
+}
+
+/** The target answered a command with a Reject PDU (RFC 7143 11.17); `reason` is its REASON code. */
+export class CommandRejected extends Error {
+  readonly reason: number;
+  constructor(reason: number) {
+    super(`command rejected, reason ${reason.toString(16)}h`);
+    this.name = 'CommandRejected';
+    this.reason = reason;
   }
 }
 

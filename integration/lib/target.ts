@@ -27,6 +27,8 @@ export interface Target {
   /** The LUN number the initiator sees for a spec LUN (tgt: +1). */
   lunNo(lun: number): number;
   pid(): number | undefined;
+  /** How the target process ended (exit code or signal), or undefined while it runs. */
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   logs(): string;
   stop(): Promise<void>;
   restart(): Promise<void>;
@@ -144,6 +146,7 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
     url: (iqn, lun, o = {}) => `iscsi://${cred(o.chap)}127.0.0.1:${port}/${iqn}/${lunNo(lun)}${o.query ? `?${o.query}` : ''}`,
     portalUrl: (chap) => `iscsi://${cred(chap)}127.0.0.1:${port}`,
     pid: () => child?.pid,
+    exited: () => (child === undefined ? { code: null, signal: null } : child.exitCode === null && child.signalCode === null ? undefined : { code: child.exitCode, signal: child.signalCode }),
     logs: () => readFileSync(logFile, 'utf8'),
     stop: () => kill(child),
     restart: async () => { await kill(child); await start(); },

@@ -193,14 +193,29 @@ async function writeBlocks(d: TapeDrive, l: Loaded, data: Buffer, blockLength: n
 /**
  * WRITE FILEMARKS(6)
  *   byte 1  bit 1  WSMK (setmarks: not supported)   bit 0 IMMED
- *   byte 2-4       NUMBER OF FILEMARKS
+ *   byte 2-4       NUMBER OF FILEMARKS (at most MAX_FILEMARKS_PER_COMMAND)
  * IMMED=0 is a sync point: everything before it is durable before GOOD
  * ("WRITE FILEMARKS with a count of zero" is how st and Bacula flush).
  */
 export async function writeFilemarks6(d: TapeDrive, _cmd: ScsiCommand, cdb: CdbReader): Promise<void> {
   if (cdb.bit(1, 1)) throw invalidCdbField(1, 1);
-  await writeFilemarks(d, cdb.u24(2), cdb.bit(1, 0));
+  await writeFilemarks(d, filemarkCount(cdb, 2), cdb.bit(1, 0));
 }
+
+/**
+ * The most filemarks one WRITE FILEMARKS writes. Each filemark is a record in
+ * the cartridge's segments and an entry in its manifest, and filemarks take no
+ * capacity here: the field's maximum (16,777,215) would hold the drive for
+ * minutes and grow the manifest by hundreds of MB. Backup software writes one
+ * or two at a time; a larger count is INVALID FIELD IN CDB, nothing written.
+ */
+export const MAX_FILEMARKS_PER_COMMAND = 65_535;
+
+const filemarkCount = (cdb: CdbReader, at: number): number => {
+  const count = cdb.u24(at);
+  if (count > MAX_FILEMARKS_PER_COMMAND) throw invalidCdbField(at);
+  return count;
+};
 
 /**
  * WRITE FILEMARKS(16)
@@ -214,7 +229,7 @@ export async function writeFilemarks16(d: TapeDrive, _cmd: ScsiCommand, cdb: Cdb
   if (cdb.u8(3) !== 0) throw invalidCdbField(3);
   const l = d.ready();
   if (cdb.u64(4) !== BigInt(l.medium.position().objectId)) throw invalidCdbField(4);
-  await writeFilemarks(d, cdb.u24(12), cdb.bit(1, 0));
+  await writeFilemarks(d, filemarkCount(cdb, 12), cdb.bit(1, 0));
 }
 
 async function writeFilemarks(d: TapeDrive, count: number, immed: boolean): Promise<void> {

@@ -2,6 +2,7 @@
 // volume overflow, WORM, write protect, sync points.
 import test from 'ava';
 import { ibmUlt3580Td6 } from '../../../scsi/profiles/ibm-ult3580-td6.ts';
+import { MAX_FILEMARKS_PER_COMMAND } from '../../../scsi/ssc/read-write.ts';
 import { block, cdb, loadedDrive, position, run, writeScript } from './harness.ts';
 
 const NO_SENSE = 0x0, ILLEGAL_REQUEST = 0x5, DATA_PROTECT = 0x7, VOLUME_OVERFLOW = 0xd;
@@ -201,6 +202,27 @@ test('write filemarks with WSMK (setmarks) is INVALID FIELD IN CDB', async (t) =
   t.log('ILLEGAL REQUEST 24/00');
   t.is(r.sense?.key, ILLEGAL_REQUEST);
   t.is(r.sense?.asc, 0x24);
+});
+
+test('write filemarks with a count above the per-command maximum is INVALID FIELD IN CDB at once, nothing written', async (t) => {
+  const { drive, medium } = await loadedDrive();
+  await writeScript(drive, [100]);
+  const r = await run(drive, cdb.writeFilemarks6(0xffffff));
+  t.log('ILLEGAL REQUEST 24/00, the field pointer on the count (CDB byte 2)');
+  t.is(r.sense?.key, ILLEGAL_REQUEST);
+  t.is(r.sense?.asc, 0x24);
+  t.true(r.sense?.sksv);
+  t.is(r.sense?.fieldPointer, 2);
+  t.log('no filemark is on the tape');
+  t.is(medium.objects.length, 1);
+  t.log('WRITE FILEMARKS(16): the same, on its count (CDB byte 12)');
+  const r16 = await run(drive, [0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0]);
+  t.is(r16.sense?.asc, 0x24);
+  t.is(r16.sense?.fieldPointer, 12);
+  t.is(medium.objects.length, 1);
+  t.log('the largest count allowed is written');
+  t.is((await run(drive, cdb.writeFilemarks6(MAX_FILEMARKS_PER_COMMAND))).status, 0);
+  t.is(medium.objects.length, 1 + MAX_FILEMARKS_PER_COMMAND);
 });
 
 test('write filemarks(16) at the current position writes filemarks; another position is refused', async (t) => {
