@@ -266,6 +266,11 @@ export class StagingSegment {
 
   /** Read `length` bytes at `offset` (a record image). */
   async read(offset: number, length: number): Promise<Buffer> {
+    // A record is either all in the file or all in the batch: one still in
+    // the batch is copied from there (the disk may be full: it is held).
+    if (offset >= this.#batchStart && offset + length <= this.#batchStart + this.#batchUsed) {
+      return Buffer.from(this.#batch.subarray(offset - this.#batchStart, offset - this.#batchStart + length));
+    }
     if (offset + length > this.#batchStart) await this.drain();
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
