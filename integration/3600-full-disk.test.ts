@@ -13,7 +13,7 @@
 //     line, no stack trace; once space is back it serves and everything
 //     acknowledged before the last sync point reads back.
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { changerProfiles } from '../scsi/profiles/index.ts';
@@ -48,6 +48,25 @@ async function smallDisk(name: string): Promise<{ dir: string; unmount: () => Pr
   const r = await run('mount', ['-t', 'tmpfs', '-o', 'size=48m,mode=0700', 'tmpfs', dir]);
   if (r.code !== 0) throw new Error(`mount tmpfs: ${r.stderr}`);
   return { dir, unmount: async () => void (await run('umount', ['-l', dir])) };
+}
+
+/** Write `file` until the file system has no byte left. */
+function fillUp(file: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    for (const chunk of [Buffer.alloc(MiB, 2), Buffer.alloc(4096, 2), Buffer.alloc(1, 2)]) {
+      for (;;) {
+        try {
+          writeSync(fd, chunk);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
+          throw e;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function library(name: string, data: string): Promise<Target> {
@@ -172,8 +191,10 @@ test.serial('B: a start on a full disk is clean, and once space is back everythi
     t.true(isWriteError(failure), senseText(failure));
     await c.logout();
 
-    // Stop while full (the harness kills after 5 s if it does not exit), then start while still full.
+    // Stop while full (the harness kills after 5 s if it does not exit), then start with no byte free.
     await target.stop();
+    const rest = path.join(disk.dir, 'rest');
+    fillUp(rest);
     let served = true;
     try {
       await target.start();
@@ -198,6 +219,7 @@ test.serial('B: a start on a full disk is clean, and once space is back everythi
     }
 
     rmSync(filler);
+    rmSync(rest);
     await target.start();
     const c2 = await TapeLibraryClient.login(target.port, IQN);
     await loadCartridge(c2);
@@ -206,6 +228,27 @@ test.serial('B: a start on a full disk is clean, and once space is back everythi
     t.is(then, 'filemark');
     t.deepEqual(blocks, synced, 'everything before the sync point, byte-identical');
     await c2.logout();
+  } finally {
+    await target?.stop();
+    await disk.unmount();
+  }
+});
+
+test.serial('C: a start on a full disk whose catalog was closed cleanly exits 2 saying the catalog cannot be opened for lack of space', async (t) => {
+  if (!root) return t.pass('not root: cannot mount a tmpfs');
+  const disk = await smallDisk('3600-full-c');
+  let target: Target | undefined;
+  try {
+    target = await library('3600-full-c', path.join(disk.dir, 'data'));
+    await target.stop();
+    fillUp(path.join(disk.dir, 'rest'));
+    const e = await t.throwsAsync(target.start());
+    const tail = e.message.slice(e.message.indexOf('log tail:'));
+    const line = tail.split('\n').filter((l) => l.startsWith('s3vtl:')).pop() ?? '';
+    t.log(`start on a full disk: exit ${/target exited \((\w+)\)/.exec(e.message)?.[1]}: ${line}`);
+    t.regex(e.message, /target exited \(2\)/, 'exit code 2');
+    t.regex(line, /^s3vtl: catalog .* cannot be opened or migrated: .*is full/, 'says the catalog cannot be opened because the disk is full');
+    t.notRegex(tail, /^\s+at /m, 'no stack trace');
   } finally {
     await target?.stop();
     await disk.unmount();
