@@ -142,7 +142,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
         ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
         : undefined),
       vault: vaultsFor(config.pools, tapes.opened.store),
-    }), (row) => writeCartridgeFacts(tapes.opened.store, row)).handlers(),
+    }), (row) => writeCartridgeFacts(tapes.opened.store, row), (b) => tapes.pool.live(b)).handlers(),
     log: log.child({ layer: 'control' }),
   });
   return {
