@@ -68,7 +68,14 @@ export class StagingSegment {
   static async create(path: string, seq: number, first: number, batchBytes: number, flushBehind = 0): Promise<StagingSegment> {
     const fh = await fs.open(path, 'w+');
     const header = encodeSegmentHeader(first, seq);
-    await fh.write(header, 0, header.length, 0);
+    try {
+      await fh.write(header, 0, header.length, 0);
+    } catch (e) {
+      // A full disk: no segment, no file left behind.
+      await fh.close();
+      await fs.rm(path, { force: true });
+      throw e;
+    }
     const segment = new StagingSegment(path, seq, first, fh, batchBytes, new RecordIndex(), header.length);
     segment.#flushBehind = flushBehind;
     return segment;
