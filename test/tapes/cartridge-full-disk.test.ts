@@ -8,7 +8,6 @@
 import test from 'ava';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
-import { CartridgeErrorCode } from '../../tapes/errors.ts';
 import { block, makeFixture, readAll } from './cartridge-fixture.ts';
 
 async function patchFull(t: { teardown(fn: () => void): void }, dir: string, full: () => boolean): Promise<void> {
@@ -27,7 +26,7 @@ async function patchFull(t: { teardown(fn: () => void): void }, dir: string, ful
   t.teardown(() => Object.assign(proto, saved));
 }
 
-const isNoSpace = { code: CartridgeErrorCode.NO_SPACE };
+const isNoSpace = { code: 'VTL_CARTRIDGE_NO_SPACE' };
 
 test.serial('a full staging disk refuses new records, keeps every acknowledged one, and lets filemarks and close finish once space is back', async (t) => {
   const f = await makeFixture();
@@ -45,7 +44,7 @@ test.serial('a full staging disk refuses new records, keeps every acknowledged o
       await c.write(block(n, size), size);
       n++;
     } catch (e) {
-      t.is((e as { code?: string }).code, CartridgeErrorCode.NO_SPACE, (e as Error).message);
+      t.is((e as { code?: string }).code, 'VTL_CARTRIDGE_NO_SPACE', (e as Error).message);
       break;
     }
   }
