@@ -13,7 +13,7 @@
 //     line, no stack trace; once space is back it serves and everything
 //     acknowledged before the last sync point reads back.
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { changerProfiles } from '../scsi/profiles/index.ts';
@@ -21,7 +21,7 @@ import { IQN_PREFIX, libraryTarget } from './lib/config.ts';
 import { CHECK_CONDITION, GOOD, pattern, sense, TapeLibraryClient } from './lib/tape-io.ts';
 import type { CommandResult } from './lib/initiator.ts';
 import { startTarget, type Target } from './lib/target.ts';
-import { run, WORK } from './lib/util.ts';
+import { run, sleep, WORK } from './lib/util.ts';
 
 const bases = changerProfiles.get('stk-l700')!.addressBases;
 const IQN = `${IQN_PREFIX}:library`;
@@ -240,7 +240,10 @@ test.serial('C: a start on a full disk whose catalog was closed cleanly exits 2 
   let target: Target | undefined;
   try {
     target = await library('3600-full-c', path.join(disk.dir, 'data'));
+    // Stopped cleanly (the catalog closed, its WAL gone): SIGTERM once serve handles it.
+    for (let i = 0; i < 300 && !target.logs().includes('s3vtl: listening'); i++) await sleep(100);
     await target.stop();
+    t.false(existsSync(path.join(disk.dir, 'data', 'catalog.sqlite-wal')), 'the catalog was closed cleanly');
     fillUp(path.join(disk.dir, 'rest'));
     const e = await t.throwsAsync(target.start());
     const tail = e.message.slice(e.message.indexOf('log tail:'));
