@@ -205,12 +205,12 @@ test.serial('B: a stop while the disk is full waits for space and then loses not
     const pid = target.pid()!;
     process.kill(pid, 'SIGTERM');
     for (let i = 0; i < 100 && !target.logs().includes('stopping: waiting for space'); i++) await sleep(100);
-    t.regex(target.logs(), /stopping: waiting for space.*FD0001L6|FD0001L6.*stopping: waiting for space/, 'the stop says it waits for space, naming the cartridge');
-    t.true(alive(pid), 'still running while the disk is full');
+    // Checked after the read-back, so that what a stop that does not wait loses shows first.
+    const waited = alive(pid);
+    const stopLog = target.logs();
     rmSync(filler);
     for (let i = 0; i < 600 && alive(pid); i++) await sleep(100);
     t.false(alive(pid), 'stopped once space was back');
-    t.notRegex(target.logs(), /unclean stop/);
 
     await target.start();
     const c2 = await TapeLibraryClient.login(target.port, IQN);
@@ -231,6 +231,9 @@ test.serial('B: a stop while the disk is full waits for space and then loses not
     t.log(`stopped while full, restarted with space back: ${synced.length} + ${after.length} records read back of ${synced.length} + ${acked.length} acknowledged, then ${then}`);
     t.deepEqual(after, acked, 'every record acknowledged after the sync point, byte-identical');
     t.is(then, 'eod');
+    t.true(waited, 'the stop was still waiting while the disk was full');
+    t.regex(stopLog, /stopping: waiting for space.*FD0001L6|FD0001L6.*stopping: waiting for space/, 'the stop says it waits for space, naming the cartridge');
+    t.notRegex(target.logs(), /unclean stop/);
     await c2.logout();
   } finally {
     await target?.stop();
