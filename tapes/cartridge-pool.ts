@@ -63,6 +63,8 @@ export class CartridgePool {
   readonly #budget: StagingBudget;
   readonly #reader: SegmentReader;
   readonly #open = new Map<string, Promise<Cartridge>>();
+  /** The opened ones (loaded in a drive), for what they hold now. */
+  readonly #loaded = new Map<string, Cartridge>();
 
   constructor(options: CartridgePoolOptions) {
     this.#o = options;
@@ -91,8 +93,18 @@ export class CartridgePool {
     }
     const opening = this.#openNew(barcode);
     this.#open.set(barcode, opening);
-    opening.catch(() => this.#open.delete(barcode));
+    opening.then((c) => this.#loaded.set(barcode, c), () => this.#open.delete(barcode));
     return opening;
+  }
+
+  /**
+   * What an open (loaded) cartridge holds now: written but not yet in a
+   * committed manifest, so not yet in the catalog either. Undefined when it
+   * is not open.
+   */
+  live(barcode: string): { readonly usedBytes: number; readonly eodObjectId: number } | undefined {
+    const c = this.#loaded.get(barcode);
+    return c === undefined ? undefined : { usedBytes: c.usedBytes(), eodObjectId: c.position().eodObjectId };
   }
 
   isOpen(barcode: string): boolean {
@@ -126,7 +138,10 @@ export class CartridgePool {
       ...(this.#o.sink === undefined ? {} : { sink: this.#o.sink }),
       ...(spec.manifestVersion === undefined ? {} : { manifestHint: spec.manifestVersion }),
       onError: (e) => this.#o.onError?.(e, barcode),
-      onRelease: () => this.#open.delete(barcode),
+      onRelease: () => {
+        this.#open.delete(barcode);
+        this.#loaded.delete(barcode);
+      },
       ...(this.#o.codecFor === undefined ? {} : { codec: this.#o.codecFor(spec.pool) }),
       ...lockOption(this.#o.lockPolicy?.(spec)),
       ...(this.#o.manifestAuth !== undefined && { manifestAuth: this.#o.manifestAuth }),

@@ -13,7 +13,7 @@
 // data fits more).
 
 import { defaultEarlyWarning } from './barcode.ts';
-import { CartridgeError, CartridgeErrorCode, MediumIntegrityError } from './errors.ts';
+import { CartridgeError, CartridgeErrorCode, MediumIntegrityError, PartialWriteError } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
 import { type CutAway, type ManifestSink, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, writeManifest, type Manifest } from './manifest.ts';
 import type { ManifestAuth } from './manifest-auth.ts';
@@ -225,9 +225,17 @@ export class Cartridge {
     // The smaller of stored and logical: a write the drive found room for by
     // its logical length is not refused for the encryption overhead.
     await this.#truncateHere(Math.min(encoded?.bytes ?? data.length, data.length));
-    for (let off = 0, i = 0; off < data.length; off += blockLength, i++) {
-      if (encoded === undefined) await this.#pipeline.append(RecordKind.DATA, data.subarray(off, off + blockLength), false);
-      else await this.#pipeline.append(RecordKind.DATA, encoded.stored[i]!, false, encoded.codings[i]!);
+    let i = 0;
+    try {
+      for (let off = 0; off < data.length; off += blockLength, i++) {
+        if (encoded === undefined) await this.#pipeline.append(RecordKind.DATA, data.subarray(off, off + blockLength), false);
+        else await this.#pipeline.append(RecordKind.DATA, encoded.stored[i]!, false, encoded.codings[i]!);
+      }
+    } catch (e) {
+      // The blocks appended before the failure stay on the tape, and the position follows them.
+      this.#pos = this.#model.eod;
+      if (i > 0 && e instanceof CartridgeError) throw new PartialWriteError(this.attributes.barcode, i, e);
+      throw e;
     }
     this.#pos = this.#model.eod;
   }
@@ -238,9 +246,14 @@ export class Cartridge {
       throw new CartridgeError(CartridgeErrorCode.INVALID_ARGUMENT, this.attributes.barcode, `filemark count ${count}`);
     }
     if (count === 0) return this.flush();
+    // A full staging disk refuses filemarks before any is appended, as it refuses writes.
+    await this.#pipeline.resume();
     await this.#truncateHere(0);
-    for (let i = 0; i < count; i++) await this.#pipeline.append(RecordKind.FILEMARK, NO_DATA, true);
-    this.#pos = this.#model.eod;
+    try {
+      for (let i = 0; i < count; i++) await this.#pipeline.append(RecordKind.FILEMARK, NO_DATA, true);
+    } finally {
+      this.#pos = this.#model.eod;
+    }
   }
 
   async erase(): Promise<void> {
@@ -307,13 +320,19 @@ export class Cartridge {
   /** Unload: seal, upload and commit everything, then release. Unusable afterwards. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
     try {
       await this.#pipeline.close();
-    } finally {
+    } catch (e) {
+      // A full staging disk: nothing is dropped, the cartridge stays open, and a close once space is back finishes.
+      if (e instanceof CartridgeError && e.code === CartridgeErrorCode.NO_SPACE) throw e;
+      this.#closed = true;
       await this.#pipeline.abandon();
       await this.#release();
+      throw e;
     }
+    this.#closed = true;
+    await this.#pipeline.abandon();
+    await this.#release();
   }
 
   /**

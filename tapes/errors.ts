@@ -41,6 +41,8 @@ export const CartridgeErrorCode = {
   /** The shared upload buffer stayed over its limit longer than a write may wait. */
   STAGING_FULL: 'VTL_CARTRIDGE_STAGING_FULL',
   INVALID_ARGUMENT: 'VTL_CARTRIDGE_INVALID_ARGUMENT',
+  /** The staging area's file system is full: nothing more is accepted; what was acknowledged is held in memory until space returns. */
+  NO_SPACE: 'VTL_CARTRIDGE_NO_SPACE',
   /** A record is encrypted with a key the gateway does not have (or has different bytes under that key id). */
   KEY_UNAVAILABLE: 'VTL_CARTRIDGE_KEY_UNAVAILABLE',
 } as const;
@@ -52,6 +54,28 @@ export class CartridgeError extends TapesError {
   constructor(code: CartridgeErrorCode, barcode: string, message: string, options?: { cause?: unknown }) {
     super(code, `${barcode}: ${message}`, options);
     this.barcode = barcode;
+  }
+}
+
+/** The errno of a full file system (or a quota), anywhere in an error's cause chain. */
+export function isNoSpace(e: unknown): boolean {
+  for (let c = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === CartridgeErrorCode.NO_SPACE) return true;
+  }
+  return false;
+}
+
+/**
+ * A write stopped part-way (the staging disk filled up after some of its
+ * blocks were appended): `written` blocks are on the tape, the position is
+ * after them, the rest was not written.
+ */
+export class PartialWriteError extends CartridgeError {
+  readonly written: number;
+  constructor(barcode: string, written: number, cause: CartridgeError) {
+    super(cause.code as CartridgeErrorCode, barcode, `${written} blocks written, then: ${cause.message}`, { cause });
+    this.written = written;
   }
 }
 

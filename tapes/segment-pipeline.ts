@@ -15,7 +15,7 @@
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { CartridgeError, CartridgeErrorCode } from './errors.ts';
+import { CartridgeError, CartridgeErrorCode, isNoSpace } from './errors.ts';
 import type { TapeKeys } from './keys.ts';
 import { type CutAway, type Manifest, type ManifestSegment, type ManifestSink, type SegmentEncoding, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, encodeManifest, writeManifest } from './manifest.ts';
 import type { ManifestAuth } from './manifest-auth.ts';
@@ -130,6 +130,10 @@ export class SegmentPipeline {
   #unconfirmed: { readonly m: Manifest; readonly ready: SegmentRef[] } | undefined;
   /** Woken after every commit attempt (sync points to the store wait on it). */
   #commitWaiters: (() => void)[] = [];
+  /** Segments whose seal (or its journal entry) met a full staging disk: sealed again, in order, by resume(). */
+  readonly #stalled: SegmentRef[] = [];
+  /** Since when the staging disk has been found full (0: it is not): writes are refused until resume() gets through. */
+  #fullSince = 0;
 
   constructor(context: PipelineContext, options: PipelineOptions = {}) {
     this.#c = context;
@@ -176,6 +180,7 @@ export class SegmentPipeline {
    */
   async admit(): Promise<void> {
     this.throwIfFailed();
+    await this.resume();
     // An open segment leaves staging only once sealed: when the buffer is full and this
     // cartridge's open segment holds a fair share of it (half of an even split), seal it,
     // so drives never wait for room that only their own open segments could free.
@@ -215,9 +220,13 @@ export class SegmentPipeline {
       this.#sealBehind(ref);
       ref = undefined;
     }
-    ref ??= await this.#openSegment();
-    const pending = ref.staging!.append(kind, payload, coding);
-    if (pending !== undefined) await pending;
+    try {
+      ref ??= await this.#openSegment();
+      const pending = ref.staging!.append(kind, payload, coding);
+      if (pending !== undefined) await pending;
+    } catch (e) {
+      throw isNoSpace(e) ? this.#noSpace(e, 'write') : e;
+    }
     this.#c.model.appendRecord(isFilemark, payload.length);
     this.#streams.get(ref.seq)?.grown(ref.staging!.written);
   }
@@ -226,7 +235,10 @@ export class SegmentPipeline {
   #sealBehind(ref: SegmentRef): void {
     this.#open = undefined;
     const sealing = this.#sealRef(ref).catch((e: unknown) => {
-      if (!this.#abandoned) this.#fail(e);
+      if (this.#abandoned) return;
+      if (!isNoSpace(e)) return this.#fail(e);
+      this.#stalled.push(ref);
+      this.#noSpace(e, 'seal');
     });
     this.#sealing.add(sealing);
     void sealing.finally(() => this.#sealing.delete(sealing));
@@ -247,6 +259,7 @@ export class SegmentPipeline {
   async cut(p: number): Promise<void> {
     const deadline = Date.now() + this.#syncWaitMs;
     await this.#sealed();
+    await this.resume();
     try {
       for (;;) {
         await this.#waitConfirmed(deadline);
@@ -291,14 +304,75 @@ export class SegmentPipeline {
    */
   async flush(): Promise<void> {
     await this.#sealed();
+    await this.resume();
     const open = this.#open;
-    if (open !== undefined && (this.#sealOnFlush || this.#syncToStore) && !open.staging!.isEmpty) {
-      await this.#seal();
-    } else {
-      await open?.staging!.sync();
-      await this.#serial(() => this.#writeJournal());
+    try {
+      if (open !== undefined && (this.#sealOnFlush || this.#syncToStore) && !open.staging!.isEmpty) {
+        await this.#seal();
+      } else {
+        await open?.staging!.sync();
+        await this.#serial(() => this.#writeJournal());
+      }
+    } catch (e) {
+      throw isNoSpace(e) ? this.#noSpace(e, 'sync point') : e;
     }
     if (this.#syncToStore) await this.#waitCommitted();
+  }
+
+  /**
+   * After the staging disk was found full: seal the segments whose seal it
+   * refused and write out the records held in memory (acknowledged, not yet
+   * in the file). Throws VTL_CARTRIDGE_NO_SPACE while the disk is still
+   * full; then nothing new may be appended (writes, filemarks), and nothing
+   * held is dropped. Cheap when the disk was never full.
+   */
+  async resume(): Promise<void> {
+    this.throwIfFailed();
+    if (this.#fullSince === 0 && this.#stalled.length === 0) return;
+    try {
+      while (this.#stalled.length > 0) {
+        await this.#sealRef(this.#stalled[0]!);
+        this.#stalled.shift();
+      }
+      await this.#open?.staging!.drain();
+    } catch (e) {
+      if (!isNoSpace(e)) throw e;
+      throw this.#noSpace(e, 'staging');
+    }
+    if (this.#fullSince !== 0) {
+      this.#log?.warn('staging: space is back, records held in memory are written', {
+        barcode: this.#c.barcode, eod: this.#c.model.eod, fullSeconds: Math.round((Date.now() - this.#fullSince) / 1000),
+      });
+      this.#fullSince = 0;
+    }
+  }
+
+  /** Bytes of acknowledged records held in memory only (the open segment's batch that the disk refused). */
+  get heldBytes(): number {
+    let sum = 0;
+    for (const ref of this.#c.model.segments) sum += ref.staging?.held ?? 0;
+    return sum;
+  }
+
+  /** The staging disk refused `what`: VTL_CARTRIDGE_NO_SPACE, logged when the disk is first found full. */
+  #noSpace(e: unknown, what: string): CartridgeError {
+    if (e instanceof CartridgeError && e.code === CartridgeErrorCode.NO_SPACE) return e;
+    const held = this.heldBytes;
+    const eod = this.#c.model.eod;
+    const where = path.dirname(this.#c.journal.dir);
+    const err = new CartridgeError(
+      CartridgeErrorCode.NO_SPACE, this.#c.barcode,
+      `${what}: no space left in the staging area ${where} (${(e as Error).message}); ` +
+        `${held} bytes of acknowledged records up to object ${eod} are held in memory until space returns`,
+      { cause: e },
+    );
+    if (this.#fullSince === 0) {
+      this.#fullSince = Date.now();
+      this.#log?.error('staging disk full: writes refused, acknowledged records held in memory until space returns', {
+        barcode: this.#c.barcode, eod, heldBytes: held, stalledSeals: this.#stalled.length, staging: where, during: what, error: (e as Error).message,
+      });
+    }
+    return err;
   }
 
   /** Resolve once every sealed segment is uploaded and the newest manifest describes the tape. */
@@ -325,8 +399,11 @@ export class SegmentPipeline {
 
   /** Seal, upload, commit; then the staging area of this cartridge is empty. */
   async close(): Promise<void> {
+    await this.resume();
     if (this.#open !== undefined) await this.#seal();
-    await this.#serial(() => this.#writeJournal());
+    await this.#serial(() => this.#writeJournal()).catch((e: unknown) => {
+      throw isNoSpace(e) ? this.#noSpace(e, 'unload') : e;
+    });
     while (this.#uploads.size > 0) await Promise.allSettled([...this.#uploads.values()]);
     this.throwIfFailed();
     // Like the uploads, a manifest commit waits out an outage.
@@ -391,7 +468,15 @@ export class SegmentPipeline {
   async #seal(): Promise<void> {
     const ref = this.#open;
     this.#open = undefined;
-    if (ref !== undefined) await this.#sealRef(ref);
+    if (ref !== undefined) {
+      try {
+        await this.#sealRef(ref);
+      } catch (e) {
+        if (!isNoSpace(e)) throw e;
+        this.#stalled.push(ref);
+        throw this.#noSpace(e, 'seal');
+      }
+    }
     await this.#sealed();
   }
 
@@ -484,7 +569,8 @@ export class SegmentPipeline {
   /** An unreachable store delays the manifest (retried with capped backoff); anything else fails the cartridge. */
   #commitFailed(e: unknown): void {
     if (this.#abandoned) return;
-    if (!isRetryableStoreError(e)) {
+    // A full staging disk refused the journal entry that rebases on the new manifest: retried like an outage.
+    if (!isRetryableStoreError(e) && !isNoSpace(e)) {
       this.#fail(e);
       return;
     }
@@ -544,6 +630,7 @@ export class SegmentPipeline {
     // byte, before any newer state: the store never holds a version the
     // pipeline does not know.
     const retrying = this.#unconfirmed !== undefined;
+    if (!retrying && this.#needsRebase()) await this.#serial(() => this.#rebase());
     const pending = this.#unconfirmed ?? (await this.#serial(async () => this.#prepareManifest()));
     if (pending === undefined) return;
     const key = await this.#putManifest(pending);
@@ -573,24 +660,48 @@ export class SegmentPipeline {
     if (this.#abandoned) return;
     const { m, ready } = pending;
     this.#manifest = m;
-    const freed: SegmentRef[] = [];
-    for (const ref of ready) {
-      if (ref.state === 'uploaded') freed.push(ref);
-      ref.state = 'committed';
-    }
-    await this.#writeJournal();
-    for (const ref of freed) {
-      const staging = ref.staging;
-      ref.staging = undefined;
-      await staging?.remove(this.#trash);
-    }
-    if (freed.length > 0) this.#budget.released();
+    for (const ref of ready) ref.state = 'committed';
     this.#cutAway.prune(m.version, this.#c.onError);
     try {
       await this.#c.sink?.manifestCommitted(m, key);
     } catch (e) {
       this.#c.onError(e);
     }
+    await this.#rebase();
+  }
+
+  /** The journal is behind the newest manifest, or staged files it names are still there. */
+  #needsRebase(): boolean {
+    const base = this.#c.journal.last?.base;
+    return (base !== undefined && base !== this.#manifest.version) || this.#c.model.segments.some((r) => r.state === 'committed' && r.staging !== undefined);
+  }
+
+  /**
+   * Rebase the journal on the newest manifest, then free the staged files
+   * that manifest names (inside #serial; again after a failure). When a full
+   * disk refuses the entry and the journal is one version behind, the files
+   * go anyway: recovery from a journal one version behind the store does not
+   * open the segments that version names (cartridge-recovery.ts), and their
+   * space is what lets the entry be written next time. No newer manifest is
+   * prepared until the journal is rebased (#commit), so it is never further
+   * behind than that.
+   */
+  async #rebase(): Promise<void> {
+    const freed = this.#c.model.segments.filter((r) => r.state === 'committed' && r.staging !== undefined);
+    let failure: unknown;
+    try {
+      await this.#writeJournal();
+    } catch (e) {
+      if (!isNoSpace(e) || this.#c.journal.last?.base !== this.#manifest.version - 1) throw e;
+      failure = e;
+    }
+    for (const ref of freed) {
+      const staging = ref.staging;
+      ref.staging = undefined;
+      await staging?.remove(this.#trash);
+    }
+    if (freed.length > 0) this.#budget.released();
+    if (failure !== undefined) throw failure;
   }
 
   /**

@@ -102,8 +102,7 @@ export class StagingJournal {
       // Directory entries (new staging files, the journal itself) are made
       // durable before an entry that depends on them.
       if (syncDirFirst) await syncDir(this.#dir);
-      await this.#fh.write(formatLine(entry));
-      await this.#fh.datasync();
+      await appendLine(this.#fh, formatLine(entry));
       this.#lines++;
     }
     this.#last = entry;
@@ -114,10 +113,19 @@ export class StagingJournal {
     await this.#fh?.close();
     this.#fh = undefined;
     const tmp = path.join(this.#dir, `${FILE}.tmp`);
-    await writeFilePrivate(tmp, formatLine(entry));
-    const t = await fs.open(tmp, 'r+');
-    await t.datasync();
-    await t.close();
+    try {
+      await writeFilePrivate(tmp, formatLine(entry));
+      const t = await fs.open(tmp, 'r+');
+      try {
+        await t.datasync();
+      } finally {
+        await t.close();
+      }
+    } catch (e) {
+      // ENOSPC: the old journal stays as it was; the next entry tries again.
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
     await fs.rename(tmp, path.join(this.#dir, FILE));
     await syncDir(this.#dir);
     this.#lines = 1;
@@ -135,6 +143,27 @@ export class StagingJournal {
     const fh = this.#fh;
     this.#fh = undefined;
     await fh?.close();
+  }
+}
+
+/**
+ * Append one line and fdatasync it. A line that cannot be written whole (a
+ * full disk: ENOSPC, or a short write) or made durable is cut off again, so
+ * the file keeps ending at the last good entry: a torn line left in place
+ * would swallow the next entry appended after it (its text would join the
+ * torn one's and fail the CRC), and recovery would fall back to an older
+ * sync point than the one acknowledged.
+ */
+async function appendLine(fh: fs.FileHandle, line: string): Promise<void> {
+  const bytes = Buffer.from(line, 'utf8');
+  const start = (await fh.stat()).size;
+  try {
+    let done = 0;
+    while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
+    await fh.datasync();
+  } catch (e) {
+    await fh.truncate(start).catch(() => undefined);
+    throw e;
   }
 }
 

@@ -69,7 +69,14 @@ export class StagingSegment {
   static async create(path: string, seq: number, first: number, batchBytes: number, flushBehind = 0): Promise<StagingSegment> {
     const fh = await openPrivate(path, 'w+');
     const header = encodeSegmentHeader(first, seq);
-    await fh.write(header, 0, header.length, 0);
+    try {
+      await fh.write(header, 0, header.length, 0);
+    } catch (e) {
+      // A full disk: no segment, no file left behind.
+      await fh.close();
+      await fs.rm(path, { force: true });
+      throw e;
+    }
     const segment = new StagingSegment(path, seq, first, fh, batchBytes, new RecordIndex(), header.length);
     segment.#flushBehind = flushBehind;
     return segment;
@@ -130,39 +137,58 @@ export class StagingSegment {
    * payload is the stored bytes). The payload is copied (or, larger than a
    * batch, written before the promise resolves): the caller's buffer is free
    * once this returns or its promise settles. Returns a promise only when the
-   * batch had to be written out.
+   * batch had to be written out. When that write fails (ENOSPC) the record is
+   * not appended, and the records already in the batch stay there, in
+   * memory, for the next drain: nothing appended before is lost.
    */
   append(kind: RecordKind, payload: Buffer, coding: RecordCoding = PLAIN_CODING): Promise<void> | undefined {
     const crc = crc32c(payload) >>> 0;
     const need = RECORD_HEADER_BYTES + payload.length;
-    this.index.push(this.#length, kind, payload.length, crc);
-    if (kind === RecordKind.DATA) this.coding.note(coding);
-    if (this.#batchUsed + need <= this.#batch.length) {
-      writeRecordHeader(this.#batch, this.#batchUsed, kind, payload.length, crc, coding);
-      payload.copy(this.#batch, this.#batchUsed + RECORD_HEADER_BYTES);
-      this.#batchUsed += need;
-      this.#length += need;
-      return undefined;
-    }
-    const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-    writeRecordHeader(header, 0, kind, payload.length, crc, coding);
+    if (this.#batchUsed + need > this.#batch.length) return this.#appendSlow(kind, payload, coding, crc);
+    this.#push(kind, payload.length, crc, coding);
+    writeRecordHeader(this.#batch, this.#batchUsed, kind, payload.length, crc, coding);
+    payload.copy(this.#batch, this.#batchUsed + RECORD_HEADER_BYTES);
+    this.#batchUsed += need;
     this.#length += need;
-    return this.#appendSlow(header, payload);
+    return undefined;
   }
 
-  async #appendSlow(header: Buffer, payload: Buffer): Promise<void> {
+  /** The batch is full: write it out first; the record is indexed only once its bytes have a place. */
+  async #appendSlow(kind: RecordKind, payload: Buffer, coding: RecordCoding, crc: number): Promise<void> {
     await this.drain();
-    if (RECORD_HEADER_BYTES + payload.length <= this.#batch.length) {
-      header.copy(this.#batch, 0);
+    const need = RECORD_HEADER_BYTES + payload.length;
+    if (need <= this.#batch.length) {
+      this.#push(kind, payload.length, crc, coding);
+      writeRecordHeader(this.#batch, 0, kind, payload.length, crc, coding);
       payload.copy(this.#batch, RECORD_HEADER_BYTES);
-      this.#batchUsed = RECORD_HEADER_BYTES + payload.length;
+      this.#batchUsed = need;
+      this.#length += need;
       return;
     }
     // Larger than the batch: write it directly (the caller awaits, so the
     // payload buffer is not retained past this call).
-    await this.#file().writev([header, payload], this.#batchStart);
-    this.#batchStart += RECORD_HEADER_BYTES + payload.length;
-    this.#wrote(RECORD_HEADER_BYTES + payload.length);
+    const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+    writeRecordHeader(header, 0, kind, payload.length, crc, coding);
+    let done = 0;
+    while (done < need) {
+      const parts = done < RECORD_HEADER_BYTES ? [header.subarray(done), payload] : [payload.subarray(done - RECORD_HEADER_BYTES)];
+      const { bytesWritten } = await this.#file().writev(parts, this.#batchStart + done);
+      done += bytesWritten;
+    }
+    this.#push(kind, payload.length, crc, coding);
+    this.#length += need;
+    this.#batchStart += need;
+    this.#wrote(need);
+  }
+
+  #push(kind: RecordKind, length: number, crc: number, coding: RecordCoding): void {
+    this.index.push(this.#length, kind, length, crc);
+    if (kind === RecordKind.DATA) this.coding.note(coding);
+  }
+
+  /** Bytes appended that are only in memory (the batch), not yet written to the file. */
+  get held(): number {
+    return this.#batchUsed;
   }
 
   /**
@@ -248,6 +274,11 @@ export class StagingSegment {
 
   /** Read `length` bytes at `offset` (a record image). */
   async read(offset: number, length: number): Promise<Buffer> {
+    // A record is either all in the file or all in the batch: one still in
+    // the batch is copied from there (the disk may be full: it is held).
+    if (offset >= this.#batchStart && offset + length <= this.#batchStart + this.#batchUsed) {
+      return Buffer.from(this.#batch.subarray(offset - this.#batchStart, offset - this.#batchStart + length));
+    }
     if (offset + length > this.#batchStart) await this.drain();
     const buf = Buffer.allocUnsafe(length);
     let done = 0;

@@ -66,14 +66,15 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
 const cred = (c?: Chap) => (c ? `${encodeURIComponent(c.user)}%${encodeURIComponent(c.secret)}@` : '');
 
 /** Starts a target serving `specs`; its work dir is .work/it/NAME (config, data, log). */
-export async function startTarget(name: string, specs: TargetSpec[], opts: { kind?: TargetKind; env?: NodeJS.ProcessEnv; startTimeoutMs?: number; config?: Record<string, unknown> } = {}): Promise<Target> {
+export async function startTarget(name: string, specs: TargetSpec[], opts: { kind?: TargetKind; env?: NodeJS.ProcessEnv; startTimeoutMs?: number; config?: Record<string, unknown>; data?: string } = {}): Promise<Target> {
   const kind = opts.kind ?? targetKind();
   const dir = workDir(name);
   const port = await freePort();
   const logFile = path.join(dir, 'target.log');
   const lunNo = (lun: number) => (kind === 'tgt' ? lun + 1 : lun);
   let child: ChildProcess | undefined;
-  const data = path.join(dir, 'data');
+  // The data directory: .work/it/NAME/data, or one the suite chose (a small file system, say).
+  const data = opts.data ?? path.join(dir, 'data');
   // The store: the config's own one if it names one, else what S3VTL_IT_STORE asks (dir = the
   // embedded default file://<data>/store; s3 = a fresh bucket on this test file's RGW).
   const explicit = opts.config?.store;

@@ -172,23 +172,45 @@ async function usedBeforeWriting(d: TapeDrive, l: Loaded): Promise<number> {
 
 /**
  * A write the medium refused (a store outage that outlasted the staging
- * wait, a staging I/O error) is MEDIUM ERROR, WRITE ERROR 03/0C/00 with
- * INFORMATION = the residue: the medium appends nothing of a write it
- * refuses before appending, so the whole request (blocks when FIXED, else
- * bytes) was not written and the position did not move.
+ * wait, a full staging disk, a staging I/O error) is MEDIUM ERROR, WRITE
+ * ERROR 03/0C/00 with INFORMATION = the residue: the medium appends nothing
+ * of a write it refuses before appending, so the whole request (blocks when
+ * FIXED, else bytes) was not written and the position did not move. A
+ * fixed-block write the disk stopped part-way (the medium says how many
+ * blocks it kept: `written`) reports the blocks not written, and the
+ * position is after the ones that were (SSC-4 4.2.x: INFORMATION is the
+ * requested transfer length minus what was written). What the medium
+ * acknowledged before stays held by it: nothing is dropped, so there is no
+ * deferred error to report.
  */
 async function writeBlocks(d: TapeDrive, l: Loaded, data: Buffer, blockLength: number, residue: number): Promise<void> {
   try {
     await l.medium.write(data, blockLength);
     d.markDirty();
-    await d.syncIfUnbuffered(l);
   } catch (err) {
+    const written = writtenBefore(err);
+    if (written > 0) {
+      d.markDirty();
+      d.countWritten(written * blockLength);
+    }
     d.counters.writeErrors++;
     d.tapeAlerts.add(TapeAlertFlag.writeFailure);
-    d.log.error('tape write failed', { serial: d.serial, barcode: l.barcode, err: err instanceof Error ? err.message : String(err) });
-    throw new ScsiError(Sense.writeError, { info: residue });
+    d.log.error('tape write failed', { serial: d.serial, barcode: l.barcode, objectId: l.medium.position().objectId, written, code: errorCode(err), err: err instanceof Error ? err.message : String(err) });
+    throw new ScsiError(Sense.writeError, { info: residue - written });
   }
+  await d.syncIfUnbuffered(l);
 }
+
+/** Blocks a refused write still appended (tapes/ PartialWriteError: `written`), else 0. */
+function writtenBefore(err: unknown): number {
+  const w = (err as { written?: unknown } | undefined)?.written;
+  return typeof w === 'number' && Number.isSafeInteger(w) && w > 0 ? w : 0;
+}
+
+const errorCode = (err: unknown): string | undefined => {
+  const c = (err as { code?: unknown } | undefined)?.code;
+  return typeof c === 'string' ? c : undefined;
+};
 
 /**
  * WRITE FILEMARKS(6)
@@ -243,12 +265,17 @@ async function writeFilemarks(d: TapeDrive, count: number, immed: boolean): Prom
     // past early warning, they can always close a file at the end of the tape
     // (Bacula and Amanda write one after ENOSPC).
     if (used > capacity) throw new ScsiError(Sense.endOfPartitionMediumDetected, { eom: true, info: count });
+    const before = l.medium.position().objectId;
     try {
       await l.medium.writeFilemarks(count);
     } catch (err) {
+      const written = l.medium.position().objectId - before;
+      if (written > 0) d.markDirty();
+      d.counters.writeErrors++;
       d.tapeAlerts.add(TapeAlertFlag.writeFailure);
-      d.log.error('tape write filemarks failed', { serial: d.serial, barcode: l.barcode, err: err instanceof Error ? err.message : String(err) });
-      throw new ScsiError(Sense.writeError);
+      d.log.error('tape write filemarks failed', { serial: d.serial, barcode: l.barcode, objectId: before, written, code: errorCode(err), err: err instanceof Error ? err.message : String(err) });
+      // INFORMATION: the filemarks not written (SSC-4 WRITE FILEMARKS).
+      throw new ScsiError(Sense.writeError, { info: count - Math.max(0, written) });
     }
     d.markDirty();
     if (!immed) await d.flush(l);

@@ -231,13 +231,29 @@ export class TapeDrive extends ScsiLogicalUnit {
   /** A sync point (WRITE FILEMARKS IMMED=0, REWIND, UNLOAD, SPACE/LOCATE after writes). */
   async sync(l: Loaded): Promise<void> {
     if (!this.#dirty) return;
-    await l.medium.flush();
-    this.#dirty = false;
+    await this.flush(l);
   }
 
-  /** Force a flush (WRITE FILEMARKS 0 with IMMED=0 is the SSC "synchronize" idiom). */
+  /**
+   * Force a flush (WRITE FILEMARKS 0 with IMMED=0 is the SSC "synchronize"
+   * idiom). A medium that cannot make its buffered data durable (a full
+   * staging disk) keeps it and says so: MEDIUM ERROR, WRITE ERROR 03/0C/00,
+   * and the same command succeeds once it can.
+   */
   async flush(l: Loaded): Promise<void> {
-    await l.medium.flush();
+    try {
+      await l.medium.flush();
+    } catch (err) {
+      if (err instanceof ScsiError) throw err;
+      this.counters.writeErrors++;
+      this.tapeAlerts.add(TapeAlertFlag.writeFailure);
+      const code = (err as { code?: unknown }).code;
+      this.log.error('tape sync point failed: buffered data kept, not yet durable', {
+        serial: this.serial, barcode: l.barcode, objectId: l.medium.position().objectId, code: typeof code === 'string' ? code : undefined,
+        err: err instanceof Error ? err.message : String(err),
+      });
+      throw new ScsiError(Sense.writeError);
+    }
     this.#dirty = false;
   }
 
@@ -307,12 +323,34 @@ export class TapeDrive extends ScsiLogicalUnit {
     await this.#serialise(async () => {
       const b = this.#bay;
       if (b.kind === 'ready') {
-        await b.medium.flush();
-        await b.medium.close();
+        await this.#waitingForSpace(b, () => b.medium.flush());
+        await this.#waitingForSpace(b, () => b.medium.close());
         this.#bay = { kind: 'held', barcode: b.barcode };
       }
     });
     await super.close();
+  }
+
+  /**
+   * Stopping: acknowledged records the medium holds in memory because its
+   * staging disk is full have nowhere else to go, so the stop waits for
+   * space (as it waits for an unreachable store), logging every minute.
+   */
+  async #waitingForSpace(l: Loaded, op: () => Promise<void>): Promise<void> {
+    for (let waited = 0; ; waited++) {
+      try {
+        await op();
+        return;
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'VTL_CARTRIDGE_NO_SPACE') throw err;
+        if (waited % 60 === 0) {
+          this.log.error('stopping: waiting for space in the staging area to write what the drive holds', {
+            serial: this.serial, barcode: l.barcode, objectId: l.medium.position().objectId, waitedSeconds: waited, err: (err as Error).message,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   }
 
   // ---- loading and unloading -----------------------------------------------------
@@ -355,10 +393,16 @@ export class TapeDrive extends ScsiLogicalUnit {
   async unthread(eject: boolean): Promise<void> {
     const b = this.#bay;
     if (b.kind === 'ready') {
-      await b.medium.flush();
-      this.#dirty = false;
+      await this.flush(b);
       await b.medium.rewind();
-      await b.medium.close();
+      try {
+        await b.medium.close();
+      } catch (err) {
+        // The cartridge stays threaded: an UNLOAD (or MOVE MEDIUM) once the cause is gone finishes it.
+        if (err instanceof ScsiError || (err as { code?: unknown }).code !== 'VTL_CARTRIDGE_NO_SPACE') throw err;
+        this.log.error('unload failed: staging disk full, the cartridge stays loaded', { serial: this.serial, barcode: b.barcode, err: (err as Error).message });
+        throw new ScsiError(Sense.writeError);
+      }
     }
     if (b.kind !== 'empty') this.#bay = eject ? { kind: 'ejected', barcode: b.barcode } : { kind: 'held', barcode: b.barcode };
   }

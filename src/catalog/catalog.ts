@@ -10,6 +10,8 @@
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import { PRIVATE_FILE_MODE } from '../../tapes/private-fs.ts';
+import { dirname } from 'node:path';
+import { fullNote } from '../disk-full.ts';
 import type { CartridgeDirectory, CartridgeSpec } from '../../tapes/cartridge-pool.ts';
 import { encodeManifest, type Manifest, type ManifestSink } from '../../tapes/manifest.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
@@ -100,7 +102,9 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
       migrate(db);
     } catch (e) {
       if (e instanceof CatalogError) throw e;
-      throw new CatalogError(CatalogErrorCode.SCHEMA, `catalog ${file}: ${(e as Error).message}`, { cause: e });
+      // "disk I/O error" is how SQLite says it could not create its shared-memory file on a full disk.
+      const full = file === ':memory:' ? '' : fullNote(dirname(file));
+      throw new CatalogError(CatalogErrorCode.SCHEMA, `catalog ${file} cannot be opened or migrated: ${(e as Error).message}${full}`, { cause: e });
     }
     return new Catalog(db);
   }

@@ -1,6 +1,7 @@
 // `s3vtl serve`: load config, build the target, listen, stop cleanly on SIGTERM/SIGINT.
 import { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.ts';
+import { startupError } from '../disk-full.ts';
 import { createLogger } from '../log.ts';
 import { buildGateway } from '../wiring/index.ts';
 
@@ -25,7 +26,10 @@ export function serveCommand(): Command {
         ...(opts.store !== undefined && { store: opts.store }),
       });
       const log = createLogger(config.log.level);
-      const gateway = await buildGateway(config, log);
+      // A full data directory at startup (the catalog, staging recovery) is said in one line, not a stack trace.
+      const gateway = await buildGateway(config, log).catch((e: unknown) => {
+        throw startupError(e, config.data);
+      });
       const { host, port } = await gateway.listen();
       log.info('listening', { portal: `${host}:${port}`, targets: gateway.describe() });
       // One line on stdout that scripts can wait for.

@@ -7,7 +7,7 @@
 // exportCartridge, addCartridge), which persists to the catalog and raises
 // the unit attentions an initiator must see (28/01 for the mail slots).
 import type { Catalog } from '../catalog/catalog.ts';
-import type { CartridgeRow } from '../catalog/cartridges.ts';
+import { CartridgeState, type CartridgeRow } from '../catalog/cartridges.ts';
 import { cartridgeBatchSchema, type LibraryConfig } from '../config.ts';
 import { UsageError, VtlError } from '../errors.ts';
 import type { Shelf } from '../shelf/shelf.ts';
@@ -29,6 +29,12 @@ export interface LibraryHandle {
   /** Write the library's state object if it changed (after a fact of one of its cartridges changed); never throws. */
   readonly publish?: () => Promise<boolean>;
 }
+
+/**
+ * What a cartridge open in a drive holds now (the live cartridge pool); the
+ * catalog learns it only when a manifest is committed, at the latest on unload.
+ */
+export type LiveCartridges = (barcode: string) => { readonly usedBytes: number; readonly eodObjectId: number } | undefined;
 
 /** Writes a cartridge's operator-changed facts to the object store (src/catalog/cartridge-facts.ts). */
 export type FactsPublisher = (row: CartridgeRow) => Promise<unknown>;
@@ -63,6 +69,8 @@ export interface OperationsOptions {
   readonly shelf?: Shelf | undefined;
   /** Where a changed write-protect switch is published (without it, only the catalog and the library state object). */
   readonly publishFacts?: FactsPublisher | undefined;
+  /** What loaded cartridges hold now (the running server's pool); without it, what the catalog says. */
+  readonly live?: LiveCartridges | undefined;
 }
 
 export class Operations {
@@ -71,6 +79,7 @@ export class Operations {
   readonly #pools: readonly string[];
   readonly #shelf: Shelf | undefined;
   readonly #publishFacts: FactsPublisher | undefined;
+  readonly #live: LiveCartridges | undefined;
 
   constructor(catalog: Catalog, libraries: readonly LibraryHandle[], o: OperationsOptions) {
     this.#catalog = catalog;
@@ -78,6 +87,7 @@ export class Operations {
     this.#pools = o.pools;
     this.#shelf = o.shelf;
     this.#publishFacts = o.publishFacts;
+    this.#live = o.live;
   }
 
   /** The control server's table: command name -> handler over unvalidated arguments. */
@@ -231,8 +241,13 @@ export class Operations {
     const kind = at === undefined ? undefined : KIND[at.element.type];
     const location: Location | null = at === undefined || kind === undefined ? null
       : { library: at.lib.config.name, kind, address: at.element.address, index: at.element.index };
+    // A loaded cartridge: what the drive holds, not the catalog's last committed manifest
+    // (a scratch cartridge written since it was loaded is in use, as the catalog will say).
+    const live = this.#live?.(r.barcode);
+    const bytesWritten = live?.usedBytes ?? r.bytesWritten;
+    const state = live !== undefined && live.eodObjectId > 0 && r.state === CartridgeState.SCRATCH ? CartridgeState.IN_USE : r.state;
     return {
-      barcode: r.barcode, media: r.mediaType, pool: r.pool, state: r.state, bytesWritten: r.bytesWritten,
+      barcode: r.barcode, media: r.mediaType, pool: r.pool, state, bytesWritten,
       capacityBytes: r.capacityBytes, worm: r.worm, writeProtected: r.writeProtected, location,
     };
   }

@@ -195,6 +195,7 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
         vault: vaultsFor(config.pools, tapes.opened.store),
       }),
       publishFacts: (row) => writeCartridgeFacts(tapes.opened.store, row),
+      live: (b) => tapes.pool.live(b),
     }).handlers(),
     log: log.child({ layer: 'control' }),
   });

@@ -62,3 +62,16 @@ test('closeAll commits what open cartridges hold', async (t) => {
   t.false(p.isOpen('POOL01L7'));
   await cleanup();
 });
+
+test('live() tells what a loaded cartridge holds before any manifest names it, and nothing once it is closed', async (t) => {
+  const { pool: p, cleanup } = await pool();
+  t.is(p.live('POOL01L7'), undefined, 'not open');
+  const c = await p.open('POOL01L7');
+  await c.write(Buffer.alloc(3000, 7), 1000);
+  await c.writeFilemarks(1);
+  // Three blocks and a filemark, 3000 bytes: what the drive holds, though the catalog's manifest is still blank.
+  t.deepEqual(p.live('POOL01L7'), { usedBytes: 3000, eodObjectId: 4 });
+  await c.close();
+  t.is(p.live('POOL01L7'), undefined, 'closed: the catalog has it now');
+  await cleanup();
+});

@@ -122,3 +122,56 @@ test('flush-behind is for large segments only', (t) => {
   t.is(flushBehindFor(64 << 20), 0);
   t.is(flushBehindFor(1 << 30), FLUSH_BEHIND_BYTES);
 });
+
+/** Replace FileHandle.prototype.write for one test: `full()` true makes every write fail with ENOSPC. */
+async function patchWrite(t: { teardown(fn: () => void): void }, dir: string, full: () => boolean): Promise<void> {
+  const probe = await open(path.join(dir, 'probe-w'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown>; writev: (...args: unknown[]) => Promise<unknown> };
+  await probe.close();
+  const { write, writev } = proto;
+  const enospc = (): Promise<never> => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+  proto.write = function (this: unknown, ...args: unknown[]) {
+    return full() ? enospc() : write.apply(this, args);
+  };
+  proto.writev = function (this: unknown, ...args: unknown[]) {
+    return full() ? enospc() : writev.apply(this, args);
+  };
+  t.teardown(() => {
+    proto.write = write;
+    proto.writev = writev;
+  });
+}
+
+test.serial('a batch that meets a full disk keeps its records; the record refused is not appended; all is whole once space returns', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'stg-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  let full = false;
+  await patchWrite(t, dir, () => full);
+  const file = path.join(dir, 'seg');
+  const s = await StagingSegment.create(file, 1, 0, 64 << 10);
+  const size = 10_000;
+  let n = 0;
+  // Fill the batch: the next record makes it drain.
+  const fit = Math.floor((64 << 10) / (RECORD_HEADER_BYTES + size));
+  while (n < fit) t.is(s.append(RecordKind.DATA, block(n++, size)), undefined);
+  const inBatch = s.index.count;
+  full = true;
+  await t.throwsAsync(async () => s.append(RecordKind.DATA, block(n, size)), { code: 'ENOSPC' });
+  await t.throwsAsync(async () => s.append(RecordKind.DATA, block(n, 200_000)), { code: 'ENOSPC' }, 'a record larger than the batch');
+  await t.throwsAsync(s.sync(), { code: 'ENOSPC' });
+  t.is(s.index.count, inBatch, 'the refused records are not in the index');
+  full = false;
+  for (let i = 0; i < 5; i++) await s.append(RecordKind.DATA, block(n++, i === 2 ? 200_000 : size));
+  await s.sync();
+  t.is(s.synced.records, n);
+  t.is((await stat(file)).size, s.synced.bytes, 'the synced length is what the file holds');
+  await s.close();
+  const r = await StagingSegment.recover(file, 1, 0, s.synced.bytes, false, 64 << 10);
+  t.is(r.index.count, n);
+  for (let i = 0; i < n; i++) {
+    const len = r.index.length(i);
+    const image = await r.read(r.index.offset(i), RECORD_HEADER_BYTES + len);
+    t.is(image.readUInt32BE(RECORD_HEADER_BYTES), i, `record ${i} in its place`);
+  }
+  await r.close();
+});
