@@ -72,7 +72,7 @@ test.after.always(async () => {
 objectStoreContract('s3', async () => {
   const s = store();
   return { store: s, cleanup: () => emptyAndClose(s) };
-});
+}, { parts: true });
 
 async function fileOf(name: string, bytes: Buffer): Promise<string> {
   const file = path.join(scratch, name);
