@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { crossCheckConfig } from './config-checks.ts';
 import { ConfigError } from './errors.ts';
 import { changerProfiles, tapeDriveProfiles } from '../scsi/profiles/index.ts';
 import { LTO_MEDIA } from '../tapes/barcode.ts';
@@ -205,7 +206,7 @@ const schema = z.strictObject({
       luns.add(d.lun);
     });
   });
-});
+}).superRefine(crossCheckConfig);
 
 export type Config = z.output<typeof schema> & { readonly store: string };
 export type TargetConfig = Config['targets'][number];
