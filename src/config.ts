@@ -147,7 +147,7 @@ const pool = z.strictObject({
 const seconds = z.number().int().min(1).max(86400);
 
 const tapes = z.strictObject({
-  /** Seal a staging segment (one object) at this size (default 64MiB; 256MiB for an s3:// store; minimum 64KiB). */
+  /** Seal a staging segment (one object) at this size (default 64MiB; 1GiB for an s3:// store, S3_DEFAULTS; minimum 64KiB). */
   segmentSize: size.optional(),
   /** The local upload buffer shared by every drive. */
   staging: z.strictObject({
@@ -207,6 +207,9 @@ const schema = z.strictObject({
     });
   });
 }).superRefine(crossCheckConfig);
+
+/** The whole schema, for tests that walk its keys (config/default.yaml documents every one). */
+export const configSchema = schema;
 
 export type Config = z.output<typeof schema> & { readonly store: string };
 export type TargetConfig = Config['targets'][number];
