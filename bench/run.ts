@@ -15,6 +15,7 @@ import { Initiator, senseTriple } from '../integration/lib/initiator.ts';
 import { type BenchJson, tapeBench } from '../integration/lib/iscsi.ts';
 import { startTarget, type Target } from '../integration/lib/target.ts';
 import { freePort, run, SHARED, workDir } from '../integration/lib/util.ts';
+import { runProblem, verdict } from './verdict.ts';
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -31,8 +32,15 @@ const { values: o, positionals } = parseArgs({
 const kind = positionals[0];
 if (kind === 's3') {
   const { benchS3 } = await import('./s3.ts');
-  await benchS3({ size: o.size!, reps: Number(o.reps ?? '1'), verify: !o['no-verify'], concurrency: Number(o.concurrency),
-    ...(o.segment !== undefined && { segment: o.segment }), ...(o.query !== undefined && { query: o.query }) });
+  try {
+    await benchS3({ size: o.size!, reps: Number(o.reps ?? '1'), verify: !o['no-verify'], concurrency: Number(o.concurrency),
+      ...(o.segment !== undefined && { segment: o.segment }), ...(o.query !== undefined && { query: o.query }) });
+  } catch (e) {
+    console.error(e);
+    console.log(`FAILED: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+  console.log(o['no-verify'] ? 'not verified: --no-verify' : 'verified: every rep read back from the bucket byte-identical');
   process.exit(0);
 }
 if (kind === 'hostile') {
@@ -127,6 +135,9 @@ const median = (xs: number[]) => {
 };
 
 const sides: Side[] = [];
+const reads = o.mode !== 'write'; // iscsi-tape-bench verifies what it reads (its default --verify)
+const problems: string[] = [];
+let runs = 0;
 try {
   if (o.only !== 'ours') sides.push(await startTgt());
   if (o.only !== 'tgt') sides.push(await startOurs());
@@ -137,7 +148,13 @@ try {
       for (const s of sides) {
         const r = await tapeBench(s.url, [...args, '--seed', String(rep), ...(o.mode === 'both' ? [] : ['--mode', o.mode!])]);
         const j = r.json ?? { ok: false, error: r.stderr.trim() };
-        if (!j.ok) console.error(`rep ${rep} ${name} ${s.name}: FAILED ${j.error ?? ''} ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
+        const problem = runProblem(j, reads);
+        runs++;
+        if (problem !== undefined) {
+          problems.push(`rep ${rep} ${name} ${s.name} ${problem}`);
+          j.ok = false; // out of the medians
+        }
+        if (problem !== undefined) console.error(`rep ${rep} ${name} ${s.name}: FAILED ${problem} ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
         else console.error(`rep ${rep} ${name} ${s.name}: write ${j.write_MBps} read ${j.read_MBps} MB/s`);
         results.set(`${name}|${s.name}`, [...(results.get(`${name}|${s.name}`) ?? []), j]);
       }
@@ -161,3 +178,6 @@ try {
 } finally {
   for (const s of sides) await s.stop();
 }
+const v = verdict(problems, runs, reads);
+console.log(v.line);
+process.exitCode = v.exitCode;

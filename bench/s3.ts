@@ -23,6 +23,7 @@ import { s3Client } from '../integration/lib/store.ts';
 import { startTarget, type Target } from '../integration/lib/target.ts';
 import { ROOT, run } from '../integration/lib/util.ts';
 import { type Counts, startCountingProxy, type CountingProxy } from './s3-proxy.ts';
+import { runProblem } from './verdict.ts';
 
 export interface S3BenchOptions {
   size: string; // bytes per rep, e.g. 1G
@@ -216,8 +217,9 @@ export async function benchS3(o: S3BenchOptions): Promise<void> {
         await changer.loadUnload(true);
         const before = proxy.counts().requests;
         const r = await tapeBench(target.url(IQN, 1), ['--mode', 'read', '--size', o.size, '--seed', String(rep + 1)], { timeoutMs: 3_600_000 });
-        if (!r.json?.ok || r.json.verify_ok === false) throw new Error(`read back from the bucket failed: ${r.json?.error ?? r.stderr.trim()}`);
-        readMBps = Number(r.json.read_MBps);
+        const problem = r.json === undefined ? `no result: ${r.stderr.trim()}` : runProblem(r.json, true);
+        if (problem !== undefined) throw new Error(`rep ${rep + 1}: read back from the bucket: ${problem}`);
+        readMBps = Number(r.json?.read_MBps);
         readRequests = proxy.counts().requests - before;
         await changer.loadUnload(false);
       }

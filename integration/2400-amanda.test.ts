@@ -15,7 +15,8 @@ import path from 'node:path';
 import { libraryTarget } from './lib/config.ts';
 import { guestRun } from './lib/guest.ts';
 import { startTarget, type Target } from './lib/target.ts';
-import { ROOT } from './lib/util.ts';
+import { countRetries, judgeRetries, readTally, writeTally } from './lib/amanda-retries.ts';
+import { ROOT, WORK } from './lib/util.ts';
 
 const AMT_CAPACITY = process.env.S3VTL_AMTAPETYPE_CAPACITY ?? '3GiB';
 const spec = libraryTarget('amanda', {
@@ -104,8 +105,13 @@ test.serial('boot B: amdump + amfetchdump round trip through chg-robot', async (
     t.regex(r.stdout, new RegExp(`^PASS ${s} `, 'm'), `${s} failed`);
   }
   t.regex(r.stdout, /restored files match \(\d+ files\)/);
-  // amanda-test.sh retries amfetchdump once after Amanda's own start_part_impl assertion.
-  if (/^RETRY amfetchdump/m.test(r.stdout)) t.log('amfetchdump retried once after Amanda\'s start_part_impl assertion');
+  // amanda-test.sh retries amfetchdump once after Amanda's own start_part_impl assertion: counted
+  // here and across the runs of this work dir (lib/amanda-retries.ts says the rule).
+  const tallyFile = path.join(WORK, '2400-amanda-retries.json');
+  const { tally, problems } = judgeRetries(readTally(tallyFile), r.stdout);
+  writeTally(tallyFile, tally);
+  t.log(`amfetchdump retries: ${countRetries(r.stdout).retries} in this run, ${tally.retries} in ${tally.runs} runs tallied in ${tallyFile}`);
+  t.deepEqual(problems, []);
   t.regex(r.stdout, /^9 passed, 0 failed$/m);
   t.is(r.code, 0);
 });

@@ -7,6 +7,7 @@ import test from 'ava';
 import path from 'node:path';
 import { guestRun } from './lib/guest.ts';
 import { ROOT, run, WORK } from './lib/util.ts';
+import { targetKind } from './lib/target.ts';
 import { type Library, startLibrary } from './guest/vtl.ts';
 
 const SLOTS = 20;
@@ -59,7 +60,8 @@ let lib: Library;
 let X: Map<string, Line>;
 let out = '';
 test.before(async (t) => {
-  lib = await startLibrary('2500-conformance', { slots: SLOTS, mailslots: MAIL, cartridges });
+  // debug: the target logs each command's Data-In length ("task done"), the residual QEMU hides
+  lib = await startLibrary('2500-conformance', { slots: SLOTS, mailslots: MAIL, cartridges }, { log: { level: 'debug' } });
   // The operator sets the write-protect switch through the running server's control socket (tgt has no such switch).
   const env: Record<string, string> = { EWSLOT: '11', WORMSLOT: '12' };
   if (lib.kind === 'ours') {
@@ -99,13 +101,21 @@ function expectCase(t: import('ava').ExecutionContext, name: string, e: Expect):
     if (e.info !== undefined) t.is(l.sense.info, e.info, `${ctx}\n  expected INFORMATION ${e.info}`);
     for (const f of ['fm', 'eom', 'ili'] as const) if (e[f] !== undefined) t.is(l.sense[f], e[f], `${ctx}\n  expected ${f.toUpperCase()}=${+e[f]!}`);
   }
-  // e.n (bytes transferred) is documentation only: QEMU's iSCSI SG_IO path always reports resid 0
-  // (block/iscsi.c iscsi_aio_ioctl_cb), so the guest cannot see a data-in residual.
+  // e.n (bytes transferred) cannot be seen by the guest: QEMU's iSCSI SG_IO path always reports
+  // resid 0 (block/iscsi.c iscsi_aio_ioctl_cb). The test 'bytes transferred' checks it against
+  // the target's own record of each READ's Data-In.
   if (e.rp !== undefined) t.is(l.rp?.first, e.rp, `${ctx}\n  expected READ POSITION first block ${e.rp}`);
   if (e.bop !== undefined) t.is(l.rp?.bop, e.bop, `${ctx}\n  expected BOP=${+e.bop}`);
   if (e.sum !== undefined) t.is(l.data, e.sum, `${ctx}\n  data differs from what was written`);
 }
-const sums = () => Object.fromEntries([...(/^SUM (.*)$/m.exec(out)?.[1] ?? '').matchAll(/(\w+)=(\w+)/g)].map((m) => [m[1]!, m[2]!]));
+/** The guest's checksums of what it wrote; a missing SUM line or key fails the case that needs it. */
+const sums = (): Record<'A' | 'B1500' | 'C' | 'D' | 'F1024', string> => {
+  const line = /^SUM (.*)$/m.exec(out)?.[1];
+  if (line === undefined) throw new Error(`no SUM line in the guest output:\n${out.slice(-2000)}`);
+  const m = Object.fromEntries([...line.matchAll(/(\w+)=(\w+)/g)].map((x) => [x[1]!, x[2]!]));
+  for (const k of ['A', 'B1500', 'C', 'D', 'F1024']) if (!/^[0-9a-f]{16}$/.test(m[k] ?? '')) throw new Error(`SUM line lacks ${k}: ${line}`);
+  return m as Record<'A' | 'B1500' | 'C' | 'D' | 'F1024', string>;
+};
 
 // ---- READ ELEMENT STATUS decoding (SMC-3 6.11)
 interface Elem { type: number; addr: number; full: boolean; except: boolean; svalid: boolean; source: number; tag?: string; id?: string }
@@ -312,7 +322,10 @@ test.serial('SSC: early warning (NO SENSE, EOM, 00/02, data written) then VOLUME
   // every early-warning write was stored (position advanced), the overflowing one was not
   t.is(overflow.rp?.first, written, 'READ POSITION after the overflow = blocks written');
   for (const l of ew) t.true(l.rp?.eop === true, `${what(l)}: READ POSITION EOP set in the early-warning zone`);
-  // a full cartridge still rewinds and unloads (the filemark after the overflow may be refused or warned: not asserted)
+  // a filemark still closes the file after the overflow (it takes no data bytes), reported as
+  // early warning: NO SENSE, EOM, 00/02, and the position moves past it
+  expectCase(t, 'ew-weof-after-overflow', { key: 0x00, asc: 0x00, ascq: 0x02, eom: true, rp: written + 1 });
+  // a full cartridge still rewinds and unloads
   expectCase(t, 'ew-rewind-2', { rp: 0, bop: true });
   expectCase(t, 'unload-t0-ew', {});
   expectCase(t, 'move-unload-ew', {});
@@ -343,4 +356,31 @@ test.serial('SSC: WORM: append allowed, overwrite refused with DATA PROTECT 30/0
   expectCase(t, 'worm-weof-overwrite', { key: 0x07, asc: 0x30, ascq: 0x0c, rp: 0 });
   expectCase(t, 'worm-space-eod', { rp: 3 });
   expectCase(t, 'worm-append', { rp: 4 });
+  // what was appended reads back (and the refused overwrites left the first block as written)
+  expectCase(t, 'worm-locate-3', { rp: 3 });
+  expectCase(t, 'worm-read-back', { n: 1000, rp: 4, sum: sums().A });
+});
+
+/** The Data-In lengths of READ(6) on tape0 (LUN 1), in order, from the target's debug log. */
+function readDataIn(): number[] {
+  const res: number[] = [];
+  for (const l of lib.logs().split('\n')) {
+    if (!l.includes('"task done"')) continue;
+    const j = JSON.parse(l) as { lun?: number; opcode?: number; dataIn?: number };
+    if (j.lun === 1 && j.opcode === 0x08 && j.dataIn !== undefined) res.push(j.dataIn);
+  }
+  return res;
+}
+
+(targetKind() === 'ours' ? test.serial : test.serial.skip)('SSC: bytes transferred by each READ on drive 0 (the Data-In the target sent)', (t) => {
+  // in the order the guest sends them; a check condition before any data (filemark, EOD, bad CDB) sends none.
+  // read-fixed-ili is left out: SSC-4 does not say whether the incorrect-length block is transferred.
+  const expected: [string, number | undefined][] = [
+    ['read-exact-A', 1000], ['read-long-B', 1500], ['read-short-C', 3000], ['read-fm-variable', 0], ['read-sili-short-D', 4000],
+    ['read-fm-2', 0], ['read-fixed-2', 1024], ['read-fixed-fm', 1024], ['read-fixed-eod', 0], ['read-fixed-ili', undefined],
+    ['read-fixed-sili-ili', 0], ['read-variable-eod', 0], ['read-after-locate', 4000], ['read-after-bsf-eod', 0],
+  ];
+  const got = readDataIn();
+  t.is(got.length, expected.length, `READ(6) commands on drive 0 in the target log: ${got.join(' ')}`);
+  expected.forEach(([name, n], i) => { if (n !== undefined) t.is(got[i], n, `${name}: bytes of Data-In`); });
 });

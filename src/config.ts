@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { crossCheckConfig } from './config-checks.ts';
 import { ConfigError, VtlError } from './errors.ts';
 import { changerProfiles, tapeDriveProfiles } from '../scsi/profiles/index.ts';
 import { LTO_MEDIA } from '../tapes/barcode.ts';
@@ -146,7 +147,7 @@ const pool = z.strictObject({
 const seconds = z.number().int().min(1).max(86400);
 
 const tapes = z.strictObject({
-  /** Seal a staging segment (one object) at this size (default 64MiB; 256MiB for an s3:// store; minimum 64KiB). */
+  /** Seal a staging segment (one object) at this size (default 64MiB; 1GiB for an s3:// store, S3_DEFAULTS; minimum 64KiB). */
   segmentSize: size.optional(),
   /** The local upload buffer shared by every drive. */
   staging: z.strictObject({
@@ -238,7 +239,10 @@ const schema = z.strictObject({
       luns.add(d.lun);
     });
   });
-});
+}).superRefine(crossCheckConfig);
+
+/** The whole schema, for tests that walk its keys (config/default.yaml documents every one). */
+export const configSchema = schema;
 
 export type Config = z.output<typeof schema> & { readonly store: string };
 export type TargetConfig = Config['targets'][number];

@@ -107,3 +107,38 @@ test('an unknown key that is not a plain name (a value without its colon) is not
   t.throws(() => validateConfig(doc), { instanceOf: ConfigError, message: 'config: targets.0.chap: unknown key (not a plain name: not shown)' });
   t.throws(() => validateConfig({ ...minimal, lisen: 'x' }), { instanceOf: ConfigError, message: 'config: (top level): unknown key lisen' });
 });
+
+// ---- values refused across keys (src/config-checks.ts): refused here, never a crash in serve
+
+const lib = (l: Record<string, unknown>) => ({ targets: [{ iqn: 'iqn.2026-11.org.s3vtl:t', library: { name: 'l', ...l } }] });
+
+test('a cartridge capacity above its media\'s native capacity, or below 1 MiB, is refused at its key', (t) => {
+  // 12 TiB is more than the 12 TB an LTO-8 holds.
+  t.is(keyOf(lib({ cartridges: [{ prefix: 'A', count: 1, media: 'L8', capacity: '12TiB' }] })), 'targets.0.library.cartridges.0.capacity');
+  t.is(keyOf(lib({ cartridges: [{ prefix: 'A', count: 1, media: 'L8', capacity: '12TB' }] })), '(valid)');
+  t.is(keyOf(lib({ cartridges: [{ prefix: 'A', count: 1, media: 'L6' }, { prefix: 'B', count: 1, media: 'L6', capacity: '512KiB' }] })), 'targets.0.library.cartridges.1.capacity');
+});
+
+test('more cartridges than slots, or one barcode in two batches, is refused', (t) => {
+  t.is(keyOf(lib({ slots: 4, cartridges: [{ prefix: 'A', count: 3, media: 'L6' }, { prefix: 'B', count: 2, media: 'L6' }] })), 'targets.0.library.cartridges');
+  t.is(keyOf(lib({ slots: 5, cartridges: [{ prefix: 'A', count: 3, media: 'L6' }, { prefix: 'B', count: 2, media: 'L6' }] })), '(valid)');
+  t.is(keyOf(lib({ cartridges: [{ prefix: 'A', count: 3, media: 'L6' }, { prefix: 'A', first: 3, count: 2, media: 'L6' }] })), 'targets.0.library.cartridges.1');
+  // Same serial, another media id: another barcode.
+  t.is(keyOf(lib({ cartridges: [{ prefix: 'A', count: 3, media: 'L6' }, { prefix: 'A', count: 3, media: 'L7' }] })), '(valid)');
+});
+
+test('slots, mail slots and drives beyond what the changer personality has are refused', (t) => {
+  // stk-l700: 678 storage, 46 import/export, 20 drives.
+  t.is(keyOf(lib({ slots: 679 })), 'targets.0.library.slots');
+  t.is(keyOf(lib({ slots: 678 })), '(valid)');
+  t.is(keyOf(lib({ mailslots: 47 })), 'targets.0.library.mailslots');
+  t.is(keyOf(lib({ drives: 21 })), 'targets.0.library.drives');
+  t.is(keyOf(lib({ changer: 'ibm-03584l32', drives: 64, slots: 10000, mailslots: 240 })), '(valid)');
+});
+
+test('a segment below 64 KiB and a disk that is not whole blocks are refused', (t) => {
+  t.is(keyOf({ ...minimal, tapes: { segmentSize: '32KiB' } }), 'tapes.segmentSize');
+  t.is(keyOf({ ...minimal, tapes: { segmentSize: '64KiB' } }), '(valid)');
+  t.is(keyOf({ targets: [{ iqn: 'iqn.2026-11.org.s3vtl:t', disks: [{ lun: 0, name: 'd', size: 1000 }] }] }), 'targets.0.disks.0.size');
+  t.is(keyOf({ targets: [{ iqn: 'iqn.2026-11.org.s3vtl:t', disks: [{ lun: 0, name: 'd', size: '6KiB', blockSize: 4096 }] }] }), 'targets.0.disks.0.size');
+});

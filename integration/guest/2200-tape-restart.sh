@@ -45,7 +45,11 @@ verify-kill)
 	step rewind-t1 mt -f "$T1" rewind
 	step kill-read sh -c "dd if=$T1 of=/tmp/kill.bin bs=64k status=none && cmp $H/kill.bin /tmp/kill.bin && echo identical"
 	step kill-status sh -c "mt -f $T1 status; mt -f $T1 tell"
-	step tar-read-again sh -c "mt -f $T0 rewind && tar -tf $T0 -b 128 | wc -l"
+	waitready "$T0"
+	# the tar on drive 0 once more, after the kill -9: its names (for the host to compare) and its bytes
+	step tar-list-again bash -c "set -o pipefail; mt -f $T0 rewind && tar -tf $T0 -b 128 | grep -v '/\$' | sort"
+	mkdir -p /tmp/dst2
+	step tar-read-again bash -c "set -o pipefail; mt -f $T0 rewind && tar -xf $T0 -b 128 -C /tmp/dst2 && cd $H/src && find . -type f -print0 | sort -z | xargs -0 sha256sum >/tmp/src2.sha && test -s /tmp/src2.sha && cd /tmp/dst2 && sha256sum --quiet -c /tmp/src2.sha && echo identical"
 	;;
 esac
 step mtx-status-end mtx -f "$CH" status

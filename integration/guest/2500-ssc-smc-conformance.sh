@@ -189,7 +189,8 @@ x worm-overwrite "$T1" w 1000 rp - 0a 00 00 03 e8 00
 x worm-weof-overwrite "$T1" n 0 rp - 10 00 00 00 01 00
 x worm-space-eod "$T1" n 0 rp - 11 03 00 00 00 00
 x worm-append "$T1" w 1000 rp - 0a 00 00 03 e8 00
-x worm-read-back "$T1" r 1000 rp - 08 00 00 03 e8 00
+x worm-locate-3 "$T1" n 0 rp - 2b 00 00 00 00 00 03 00 00 00
+x worm-read-back "$T1" r 1000 rp sum:1000 08 00 00 03 e8 00
 x unload-t1-worm "$T1" n 0 norp - 1b 00 00 00 00 00
 x move-unload-worm "$CH" n 0 norp - a5 00 $(h16 "$MTEA") $(h16 $((FDT + 1))) $(h16 "$(S "$WORMSLOT")") 00 00 00 00
 # ---------- write protect (drive 1): the switch was set before the run (s3vtl tape protect)

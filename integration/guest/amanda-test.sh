@@ -222,8 +222,10 @@ restore_and_compare() {
 		# before the Clerk asks for file 1, while the target served every
 		# command of the restore normally and the tape verifies record by
 		# record. That one failure is retried once, and said so; any other
-		# failure fails the step.
-		grep -q 'start_part_impl' /tmp/amfetchdump.err || return 1
+		# failure fails the step. glib prints it as
+		#   ERROR:xfer-source-recovery.c:LINE:start_part_impl: assertion failed: (self->paused || self->done)
+		# (g_assertion_message_expr in libamdevice); the host counts the retries.
+		grep -qE 'xfer-source-recovery\.c:[0-9]+:start_part_impl: assertion failed: \(self->paused \|\| self->done\)' /tmp/amfetchdump.err || return 1
 		echo "RETRY amfetchdump: Amanda's start_part_impl assertion; restoring again"
 		as_backup sh -c "cd /tmp && amfetchdump -p $CONF vtl-guest /srv/data > /tmp/restore.tar" || return 1
 	else

@@ -35,7 +35,8 @@ function barcodesOf(lib: LibrarySpec): string[] {
   return out;
 }
 
-export async function startLibrary(name: string, spec: Partial<LibrarySpec> = {}): Promise<Library> {
+/** `config`: extra top-level keys for our target's config (e.g. log: { level: 'debug' }); tgt ignores it. */
+export async function startLibrary(name: string, spec: Partial<LibrarySpec> = {}, config?: Record<string, unknown>): Promise<Library> {
   const t = libraryTarget('library', spec);
   const lib = t.library! as Library['lib'];
   const script = (n: string) => readFileSync(path.join(GUEST_DIR, n), 'utf8');
@@ -68,7 +69,7 @@ export async function startLibrary(name: string, spec: Partial<LibrarySpec> = {}
       },
     };
   }
-  const tg = await startTarget(name, [t]);
+  const tg = await startTarget(name, [t], config ? { config } : {});
   const luns: [string, string][] = [['changer', tg.url(t.iqn, 0)]];
   for (let i = 0; i < lib.drives; i++) luns.push([`tape${i}`, tg.url(t.iqn, i + 1)]);
   return {

@@ -35,6 +35,7 @@ export async function iscsiInq(url: string, opts: { env?: Env; args?: string[] }
 export interface CuResult {
   family: string; rc: number; pass: number; skip: number; fail: number;
   failed: string[]; // "Suite.Test" of every failing test
+  skipped: string[]; // "Suite.Test" of every test that printed [SKIPPED] (CUnit counts them as passed)
   outDir: string; stderr: string;
 }
 
@@ -50,7 +51,34 @@ export async function iscsiTestCu(url: string, outDir: string, family: string, o
   const row = readFileSync(path.join(outDir, 'families.txt'), 'utf8').split('\n').find((l) => l.split(/\s+/)[0] === family);
   const rc = Number(row?.trim().split(/\s+/).at(-1) ?? 255);
   const failed = Object.entries(j.suites).flatMap(([s, v]) => v.failed.map((t) => `${s.replace(/#\d+$/, '')}.${t}`));
-  return { family, rc, ...j.total, failed, outDir, stderr: readFileSync(path.join(outDir, `${family}.err`), 'utf8') };
+  const skipped = skippedTests(readFileSync(path.join(outDir, `${family}.out`), 'utf8'));
+  return { family, rc, ...j.total, failed, skipped, outDir, stderr: readFileSync(path.join(outDir, `${family}.err`), 'utf8') };
+}
+
+/**
+ * "Suite.Test" of each test in iscsi-test-cu's verbose output that printed [SKIPPED] before its
+ * "passed" verdict: the tests cu-summary.py counts as skip (same reading of the output).
+ */
+export function skippedTests(out: string): string[] {
+  const res: string[] = [];
+  let suite: string | undefined;
+  let test: string | undefined;
+  let skipped = false;
+  for (const line of out.split('\n')) {
+    const s = /^Suite: (\S+)/.exec(line);
+    if (s) { suite = s[1]; test = undefined; continue; }
+    const t = /^ {2}Test: (\S+) \.\.\.(.*)$/.exec(line);
+    let rest: string;
+    if (t) { test = t[1]; skipped = false; rest = t[2]!; } else if (test !== undefined) rest = line; else continue;
+    if (rest.includes('[SKIPPED]')) skipped = true;
+    const verdict = /^passed\b/.test(rest) || rest.trim() === 'passed' ? 'passed' : /^FAILED\b/.test(rest) || rest.trim() === 'FAILED' ? 'FAILED' : undefined;
+    if (verdict !== undefined) {
+      if (verdict === 'passed' && skipped) res.push(`${suite ?? '?'}.${test}`);
+      test = undefined;
+      skipped = false;
+    }
+  }
+  return res;
 }
 
 export interface BenchJson {

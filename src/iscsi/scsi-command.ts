@@ -205,6 +205,11 @@ export class ScsiCommands {
   /** A task finished: its Data-In and SCSI Response. */
   sendResult(task: ScsiTask, result: ScsiResult): void {
     if (this.#ch.closed) return;
+    // What the initiator was sent, for tests that cannot see the iSCSI residual (QEMU drops it).
+    if (this.#ch.log.isDebugEnabled?.() === true) {
+      const dataIn = task.read ? Math.min(result.dataIn?.length ?? 0, task.readLength) : 0;
+      this.#ch.log.debug('task done', { peer: this.#ch.peer, lun: task.lun, opcode: task.cdb[0], status: result.status, dataIn });
+    }
     for (const p of responsePdus(task, result, this.#ch.params, this.#ch.stamp())) this.#ch.send(p);
   }
 }

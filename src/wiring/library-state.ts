@@ -14,6 +14,7 @@
 //    gateway's truth), the error is logged, and the state is written again at
 //    the next save or start. The bucket lags only while the store fails.
 import type { Catalog } from '../catalog/catalog.ts';
+import { ConfigError } from '../errors.ts';
 import { ElementType } from '../catalog/elements.ts';
 import type { LibrarySnapshotWriter, SnapshotCartridge, SnapshotContent, SnapshotElement } from '../catalog/library-snapshot.ts';
 import { addressOf, refOf } from '../../scsi/smc/elements.ts';
@@ -64,7 +65,12 @@ export class CatalogLibraryState implements LibraryStateStore {
     this.#geometry = geometry;
     this.#publishing = publishing;
     const { kept } = catalog.elements.define(elementsOf(geometry));
-    if (kept.length > 0) throw new Error(`library geometry shrank but elements ${kept.join(', ')} still hold cartridges: move them first`);
+    if (kept.length > 0) {
+      // The config asks for fewer elements than hold cartridges: the operator's to fix, not a crash.
+      const KEY: Record<ElementKind, string> = { storage: 'slots', 'import-export': 'mailslots', 'data-transfer': 'drives' };
+      const kind = refOf(this.#bases, kept[0]!)?.kind;
+      throw new ConfigError(`library.${kind === undefined ? 'slots' : KEY[kind]}`, `fewer elements than before, but elements ${kept.join(', ')} still hold cartridges: empty them first (MOVE MEDIUM, or s3vtl library export) or keep the old count`);
+    }
   }
 
   load(): readonly ElementContents[] {

@@ -15,7 +15,13 @@ export interface StoreFixture {
 
 const isStoreError = (code: string) => (e: unknown): boolean => e instanceof StoreError && e.code === code;
 
-export function objectStoreContract(name: string, factory: () => Promise<StoreFixture>): void {
+/** What a backend offers beyond the core interface; declared by its test file, checked here. */
+export interface StoreCapabilities {
+  /** The store has ObjectStore.beginUpload (uploads in parts). */
+  readonly parts: boolean;
+}
+
+export function objectStoreContract(name: string, factory: () => Promise<StoreFixture>, caps: StoreCapabilities): void {
   const withStore = (title: string, body: (store: ObjectStore, t: import('ava').ExecutionContext) => Promise<void>): void => {
     test(`${name}: ${title}`, async (t) => {
       const f = await factory();
@@ -62,13 +68,20 @@ export function objectStoreContract(name: string, factory: () => Promise<StoreFi
     t.deepEqual(await store.get('k/immutable'), Buffer.from('sealed segment'));
   });
 
-  // Uploads in parts (ObjectStore.beginUpload): only stores that offer them.
+  withStore(`declares uploads in parts ${caps.parts ? 'offered' : 'not offered'}, as the store is`, async (store, t) => {
+    // The declaration decides below whether the part tests run or are skipped: it must be true.
+    t.is(typeof store.beginUpload === 'function', caps.parts);
+  });
+
+  // Uploads in parts (ObjectStore.beginUpload): only stores that offer them; the others show
+  // them as skipped, not passed.
   const withParts = (title: string, body: (store: ObjectStore & Required<Pick<ObjectStore, 'beginUpload'>>, file: string, t: import('ava').ExecutionContext) => Promise<void>): void => {
+    if (!caps.parts) {
+      test.skip(`${name}: ${title} (skipped: this store uploads whole objects only)`, () => {});
+      return;
+    }
     withStore(title, async (store, t) => {
-      if (store.beginUpload === undefined) {
-        t.pass('this store uploads whole objects only');
-        return;
-      }
+      if (store.beginUpload === undefined) throw new Error('the store was declared to offer uploads in parts but has no beginUpload');
       const dir = await mkdtemp(path.join(tmpdir(), 'contract-'));
       try {
         // Bytes 0..(MIN_PART_BYTES*2 + 1000) with a pattern that shows misplaced parts.

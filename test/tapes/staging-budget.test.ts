@@ -34,6 +34,10 @@ async function fill(c: Cartridge, budget: StagingBudget, n: number): Promise<num
   return n;
 }
 
+/** Waits for a condition the code under test reaches on its own; a generous bound, not a timing claim. */
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); await sleep(10)) if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+}
 const expected = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `b${from + i}`);
 
 test('staged bytes of two cartridges add up in one budget', async (t) => {
@@ -69,10 +73,9 @@ test('a write over the limit waits, and proceeds once an upload frees room', asy
   const pending = a.write(block(n, BLOCK), BLOCK).then(() => {
     done = true;
   });
-  await sleep(300);
-  // The write has not completed: it waits for room.
+  // The write reaches the budget and waits there for room (however slow the machine).
+  await until(() => budget.waiting === 1, 'the write waits on the budget');
   t.false(done);
-  t.is(budget.waiting, 1);
   store.down = false;
   await pending;
   // With the store back, segments upload, the staging area shrinks and the write completes.
@@ -155,8 +158,9 @@ test('syncToStore: a sync point returns once the segment is uploaded and the man
   const flushed = a.flush().then(() => {
     done = true;
   });
-  await sleep(200);
-  // The store is down: the sync point has not completed.
+  // The sync point tried to upload and was refused: the store is down, it has not completed.
+  const refused = store.refused;
+  await until(() => store.refused > refused, 'an upload was attempted');
   t.false(done);
   store.down = false;
   await flushed;
@@ -194,8 +198,7 @@ test('a segment cut away while its upload retries stops retrying and frees its s
   // Overwrite from BOP: every staged segment is dropped.
   await a.rewind();
   await a.write(block(100, BLOCK), BLOCK);
-  await sleep(50);
-  t.true(budget.usedBytes < 2 * BLOCK, `${budget.usedBytes} staged`);
+  await until(() => budget.usedBytes < 2 * BLOCK, 'the cut-away segments free their staging');
   store.down = false;
   await a.close();
   const r = await f.open();
