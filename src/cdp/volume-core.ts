@@ -95,6 +95,9 @@ export class VolumeCore implements BaseSource, ShipHost {
   lastSeq(): number {
     return this.#state.lastSeq;
   }
+  shippedSeq(): number {
+    return this.#state.shippedSeq;
+  }
   get state(): Readonly<VolumeState> {
     return this.#state;
   }
