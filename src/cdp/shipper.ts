@@ -230,6 +230,7 @@ export class Shipper {
   async tryDrainOnce(): Promise<boolean> {
     return this.#serial(async () => {
       try {
+        if (this.#h.metaToStore() !== undefined || !this.#h.hasBase()) await this.#first();
         while (this.#pending.length > 0) await this.#shipJournal();
         return true;
       } catch (e) {
