@@ -209,7 +209,7 @@ export class Operations {
     const dup = a.barcodes.find((b, i) => a.barcodes.indexOf(b) !== i);
     if (dup !== undefined) throw new UsageError(`barcode ${dup} is given twice`);
     for (const b of a.barcodes) {
-      if (this.#catalog.cartridges.get(b) === undefined) throw new UsageError(`no cartridge ${b} in the catalog (s3vtl tape list shows them)`);
+      if (this.#catalog.cartridges.get(b) === undefined) throw this.#unknownCartridge(b);
       const at = this.#locate(b);
       if (at?.element.type === ElementType.DATA_TRANSFER) {
         throw new UsageError(`${b} is loaded in ${at.lib.config.name} ${describe(at.element)}: its write-protect switch cannot be moved inside a drive; unload it first (mtx unload), then run s3vtl tape ${verb} ${b} again`);
@@ -366,13 +366,21 @@ export class Operations {
     return { library: row.library ?? '', barcode, address: null, shelf: await this.#shelf!.archiveStep(barcode) };
   }
 
+  /** A barcode the catalog lacks: refused with the barcodes it has (the first 20, then a count). */
+  #unknownCartridge(barcode: string): UsageError {
+    const known = this.#catalog.cartridges.list().map((r) => r.barcode).sort();
+    const shown = known.length === 0 ? 'none (s3vtl tape create makes them)'
+      : `${known.slice(0, 20).join(', ')}${known.length > 20 ? ` and ${known.length - 20} more (s3vtl tape list shows them all)` : ''}`;
+    return new UsageError(`no cartridge ${barcode} in the catalog; known: ${shown}`);
+  }
+
   // ---- archive shelf ----------------------------------------------------------------
 
   /** One bounded step of an export's archive (the CLI repeats it until complete). */
   async tapeArchive(input: TapeArchiveArgs): Promise<ShelfStatus> {
     const a = TapeArchiveArgs.parse(input);
     const shelf = this.#needShelf();
-    if (this.#catalog.cartridges.get(a.barcode) === undefined) throw new UsageError(`no cartridge ${a.barcode} in the catalog (s3vtl tape list shows them)`);
+    if (this.#catalog.cartridges.get(a.barcode) === undefined) throw this.#unknownCartridge(a.barcode);
     return shelf.archiveStep(a.barcode);
   }
 
@@ -384,7 +392,7 @@ export class Operations {
   async tapeRetrieve(input: TapeRetrieveArgs): Promise<TapeRetrieveResult> {
     const a = TapeRetrieveArgs.parse(input);
     const shelf = this.#needShelf();
-    if (this.#catalog.cartridges.get(a.barcode) === undefined) throw new UsageError(`no cartridge ${a.barcode} in the catalog`);
+    if (this.#catalog.cartridges.get(a.barcode) === undefined) throw this.#unknownCartridge(a.barcode);
     const at = this.#locate(a.barcode);
     if (at !== undefined) throw new UsageError(`${a.barcode} is in ${at.lib.config.name} ${describe(at.element)}: it is not on the shelf, nothing to retrieve`);
     const row = shelf.row(a.barcode);

@@ -42,7 +42,7 @@ test('refusals name the problem and change nothing (all or nothing)', async (t) 
   t.teardown(() => s.cleanup());
   await s.run('tape', 'create', 'S3V001L6', 'S3V002L6');
   const unknown = await t.throwsAsync(s.run('tape', 'protect', 'S3V001L6', 'NOPE01L6'));
-  t.is(unknown?.message, 'no cartridge NOPE01L6 in the catalog (s3vtl tape list shows them)');
+  t.is(unknown?.message, 'no cartridge NOPE01L6 in the catalog; known: S3V001L6, S3V002L6');
   t.deepEqual(await wp(s), { S3V001L6: false, S3V002L6: false });
   const twice = await t.throwsAsync(s.run('tape', 'unprotect', 'S3V001L6', 'S3V001L6'));
   t.is(twice?.message, 'barcode S3V001L6 is given twice');

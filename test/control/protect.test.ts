@@ -74,7 +74,7 @@ test('over the control socket: tape.protect is a command of the handler table, e
   const r = await request(path, 'tape.protect', { barcodes: ['AAA001L6'], protect: true });
   t.like(r, { changed: ['AAA001L6'], warning: null });
   await t.throwsAsync(request(path, 'tape.protect', { barcodes: ['ZZZ001L6'], protect: true }), {
-    code: 'VTL_USAGE', message: 'no cartridge ZZZ001L6 in the catalog (s3vtl tape list shows them)',
+    code: 'VTL_USAGE', message: 'no cartridge ZZZ001L6 in the catalog; known: AAA001L6',
   } as never);
   t.log('arguments are validated by the schema: protect is required');
   await t.throwsAsync(request(path, 'tape.protect', { barcodes: ['AAA001L6'] } as never));
