@@ -1,0 +1,81 @@
+// Shared pieces of the CDP tests: settings, a quiet logger, an injected
+// clock, a seeded workload against a reference model.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../../src/log.ts';
+import type { CdpSettings, CdpVolumeOptions } from '../../src/cdp/index.ts';
+import type { ObjectStore } from '../../tapes/object-store.ts';
+
+export const quiet: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => quiet,
+};
+
+export function settings(over: Partial<CdpSettings> = {}): CdpSettings {
+  return {
+    shipIntervalMs: 5,
+    journalLimitBytes: 64 << 20,
+    baseEveryBytes: 256 << 10,
+    baseEveryMs: 3_600_000,
+    chunkBytes: 64 << 10,
+    retention: { anyPointMs: 86_400_000, tiers: [], bookmarksMs: 86_400_000 },
+    ...over,
+  };
+}
+
+/** A clock that moves forward by `step` ms at every reading, and can be pushed. */
+export class Clock {
+  t: number;
+  step: number;
+  constructor(start = 1_750_000_000_000, step = 0.5) {
+    this.t = start;
+    this.step = step;
+  }
+  readonly now = (): number => (this.t += this.step);
+  /** An instant after every write so far and before the next one (ms, whole). */
+  instant(): Date {
+    const at = Math.ceil(this.t) + 1;
+    this.t = at + 1;
+    return new Date(at);
+  }
+}
+
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 's3vtl-cdp-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function volumeOptions(dir: string, store: ObjectStore, clock: Clock, over: Partial<CdpVolumeOptions> = {}): CdpVolumeOptions {
+  return { name: 'vol1', dir, store, prefix: 'pfx', sizeBytes: 4 << 20, blockSize: 512, settings: settings(), log: quiet, now: clock.now, ...over };
+}
+
+/** The seeded write: `blocks` blocks at `lba`, each block stamped with (write number, block). */
+export function payload(n: number, blocks: number, bs: number): Buffer {
+  const b = Buffer.allocUnsafe(blocks * bs);
+  for (let i = 0; i < blocks; i++) for (let w = 0; w < bs; w += 8) {
+    b.writeUInt32LE(n, i * bs + w);
+    b.writeUInt32LE((i * 2654435761 + w) >>> 0, i * bs + w + 4);
+  }
+  return b;
+}
+
+export async function fileEquals(path: string, model: Buffer): Promise<boolean> {
+  const got = await readFile(path);
+  return got.equals(model);
+}
