@@ -18,3 +18,4 @@ export type {
   ThinningPolicy,
   VolumeHistory,
 } from './types.ts';
+export { PointInTimeBackend } from './point-in-time.ts';
