@@ -6,6 +6,7 @@ import { libraryCommand } from './cli/library.ts';
 import { serveCommand } from './cli/serve.ts';
 import { recoverCommand } from './cli/recover.ts';
 import { tapeCommand } from './cli/tape.ts';
+import { cdpCommand } from './cli/cdp.ts';
 
 const program = new Command('s3vtl')
   .description('iSCSI virtual tape library and CDP block mirror over S3')
@@ -14,6 +15,7 @@ program.addCommand(serveCommand());
 program.addCommand(recoverCommand());
 program.addCommand(tapeCommand());
 program.addCommand(libraryCommand());
+program.addCommand(cdpCommand());
 
 try {
   await program.parseAsync(process.argv);
