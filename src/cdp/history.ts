@@ -100,6 +100,7 @@ export async function loadVolume(store: ObjectStore, prefix: string, volume: str
   });
   const history: VolumeHistory = {
     volume,
+    root: keys.root,
     sizeBytes: shape?.sizeBytes ?? 0,
     blockSize: shape?.blockSize ?? 512,
     chunkBytes: shape?.chunkBytes ?? 0,

@@ -19,3 +19,4 @@ export type {
   VolumeHistory,
 } from './types.ts';
 export { PointInTimeBackend } from './point-in-time.ts';
+export { planThinning, type ThinningPlan, type KeptPoint, type NeededBase, type Deletable } from './thinning.ts';

@@ -21,6 +21,8 @@ export interface RestoreOptions {
   concurrency?: number;
   /** Clock for IN_FUTURE (ms); default Date.now. */
   now?: () => number;
+  /** fdatasync the image before resolving (default true). */
+  sync?: boolean;
 }
 
 export interface RestoreResult {
@@ -70,7 +72,7 @@ export async function restoreWithDetail(
       progress(p.length);
     });
     await applyJournals(store, plan, fh, touched, progress);
-    await fh.datasync();
+    if (opts.sync !== false) await fh.datasync();
   } finally {
     await fh.close();
   }

@@ -86,6 +86,8 @@ export interface HistoryBase {
 
 export interface VolumeHistory {
   volume: string;
+  /** Key prefix of the volume in the store (ends with '/'). */
+  root: string;
   sizeBytes: number;
   blockSize: number;
   chunkBytes: number;

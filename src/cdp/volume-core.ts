@@ -163,11 +163,12 @@ export class VolumeCore implements BaseSource, ShipHost {
     const g = this.#state.gap;
     if (g === null) return;
     this.#state.gap = null;
-    this.#forceBase = true;
+    this.#forceBaseFrom = g.lastSeq;
     this.shipper.enqueue({ kind: 'gap', gap: g });
     this.log.warn('cdp: journaling again after a full local journal; a base of the changed chunks follows', { volume: this.name, gapSeqs: [g.firstSeq, g.lastSeq] });
   }
-  #forceBase = false;
+  /** A base started at this seq or later is due at once (after a gap); -1: none. */
+  #forceBaseFrom = -1;
 
   #markDirty(lba: number, blocks: number, seq: number): void {
     const last = Math.floor((lba + blocks - 1) / this.#blocksPerChunk);
@@ -202,7 +203,8 @@ export class VolumeCore implements BaseSource, ShipHost {
     this.baseIndex = index;
     this.#state.bytesSinceBase = 0;
     this.#state.lastBaseUs = index.timeUs;
-    this.#forceBase = false;
+    // A base begun before the gap closed may miss the gap's chunks: only a later one clears the need.
+    if (this.#forceBaseFrom >= 0 && index.seq >= this.#forceBaseFrom) this.#forceBaseFrom = -1;
     await this.#writer.saveBaseIndex(index);
     await this.#saveState();
   }
@@ -224,7 +226,7 @@ export class VolumeCore implements BaseSource, ShipHost {
   }
 
   baseDue(): boolean {
-    if (this.baseIndex === undefined || this.#forceBase) return true;
+    if (this.baseIndex === undefined || this.#forceBaseFrom >= 0) return true;
     if (this.#dirty.size === 0) return false;
     if (this.#state.bytesSinceBase >= this.settings.baseEveryBytes) return true;
     return this.shipper.pendingCount > 0 && this.nowUs() - this.#state.lastBaseUs >= this.settings.baseEveryMs * 1000;
