@@ -5,6 +5,7 @@
 import type { RestoreTarget } from '../cdp/index.ts';
 import type { Config } from '../config.ts';
 import type { CdpExposure } from '../control/cdp-protocol.ts';
+import { VtlError } from '../errors.ts';
 import { IscsiServer } from '../iscsi/server.ts';
 import { createLogger } from '../log.ts';
 import { UnmappedLun } from '../../scsi/spc/unmapped-lun.ts';
@@ -31,7 +32,10 @@ export async function exposeInForeground(config: Config, volume: string, target:
       }],
       logger: log.child({ layer: 'iscsi' }),
     });
-    await server.listen();
+    await server.listen().catch(async (e: unknown) => {
+      await disk.close();
+      throw new VtlError('VTL_LISTEN', `cannot serve the instant on ${config.listen.host}:${config.listen.port} (${(e as Error).message}): free that portal, or give another one with listen in the config`);
+    });
     print({ iqn, lun: 0, volume, instant: instant.toISOString() });
     process.stderr.write(`s3vtl: serving ${volume} as of ${instant.toISOString()} on ${config.listen.host}:${config.listen.port} until Ctrl-C\n`);
     await new Promise<void>((resolve) => {
