@@ -162,7 +162,9 @@ async function badInput(t: ExecutionContext, cli: string[], env: NodeJS.ProcessE
   // As a process: one line on stderr, exit code 2.
   const p = await s3vtl(['cdp', 'restore', VOLUME, '--at', '2001-01-01T00:00:00Z', '--to', file, ...cli], env);
   t.is(p.code, 2, p.stderr);
-  t.regex(p.stderr, /^s3vtl: [^\n]+\n$/);
+  // (The AWS SDK may add its own Node version notice on S3.)
+  t.is(p.stderr.split('\n').filter((l) => l.startsWith('s3vtl: ')).length, 1, p.stderr);
+  t.notRegex(p.stderr, /^\s+at /m, 'no stack trace');
   t.false(existsSync(file));
 }
 
