@@ -32,11 +32,7 @@ if (kind === 's3') {
     ...(o.segment !== undefined && { segment: o.segment }), ...(o.query !== undefined && { query: o.query }) });
   process.exit(0);
 }
-if (kind === 'cdp') {
-  await import('./cdp.ts');
-  process.exit(0);
-}
-if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3|cdp [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
+if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3 [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
 o.reps ??= '3';
 const SMALL = '64M'; // size of the 8 KiB-block runs
 
