@@ -24,6 +24,8 @@ export interface BaseSource {
   /** Chunks changed since their last copy. */
   dirtyChunks(): number[];
   lastSeq(): number;
+  /** Every seq up to this one is in journal objects in the store. */
+  shippedSeq(): number;
   nowUs(): number;
   /** The index is in the store. */
   published(index: BaseIndex): Promise<void>;
@@ -69,8 +71,12 @@ export class BaseWriter {
   /**
    * Do the next PUT of the base (a chunk, or the index when all chunks are
    * copied). Zero chunks need no PUT. Throws a store error: call again later.
+   * 'wait': the index names seqs whose journal is not in the store yet; it
+   * is published only after them, so that the store never holds a base of
+   * writes it has no journal for (a recovered volume goes on from the
+   * newest journal, and must not find a base of a lost future).
    */
-  async step(): Promise<'chunk' | 'index'> {
+  async step(): Promise<'chunk' | 'index' | 'wait'> {
     const job = this.#job;
     if (job === undefined) throw new Error('no base in progress');
     const src = this.#src;
@@ -94,6 +100,7 @@ export class BaseWriter {
       minSeq = Math.min(minSeq, s);
       maxSeq = Math.max(maxSeq, s);
     }
+    if (src.shippedSeq() < maxSeq) return 'wait';
     const index: BaseIndex = {
       format: 1,
       volume: src.name,

@@ -132,8 +132,10 @@ export class Shipper {
     if (base) {
       this.#lastPutMs = this.#h.nowMs();
       const what = await this.#h.base.step();
-      this.puts[what]++;
-      return;
+      if (what !== 'wait') {
+        this.puts[what]++;
+        return;
+      }
     }
     if (this.#pending.length > 0) await this.#shipJournal();
   }
@@ -216,13 +218,19 @@ export class Shipper {
       this.#h.metaStored();
     }
     if (!this.#h.base.active && !this.#h.hasBase()) this.#h.base.start();
-    while (this.#h.base.active) this.puts[await this.#h.base.step()]++;
+    while (this.#h.base.active) {
+      const what = await this.#h.base.step();
+      if (what !== 'wait') this.puts[what]++;
+      else if (this.#pending.length > 0) await this.#shipJournal();
+      else return;
+    }
   }
 
   /** Try once to ship what is pending (close); false when the store refused. */
   async tryDrainOnce(): Promise<boolean> {
     return this.#serial(async () => {
       try {
+        if (this.#h.metaToStore() !== undefined || !this.#h.hasBase()) await this.#first();
         while (this.#pending.length > 0) await this.#shipJournal();
         return true;
       } catch (e) {

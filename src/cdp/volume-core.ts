@@ -95,6 +95,9 @@ export class VolumeCore implements BaseSource, ShipHost {
   lastSeq(): number {
     return this.#state.lastSeq;
   }
+  shippedSeq(): number {
+    return this.#state.shippedSeq;
+  }
   get state(): Readonly<VolumeState> {
     return this.#state;
   }
@@ -132,6 +135,8 @@ export class VolumeCore implements BaseSource, ShipHost {
 
   async flush(): Promise<void> {
     await Promise.all([this.#image.datasync(), this.journal.sync()]);
+    // Writes in a gap are in no journal: the state file is their only record.
+    if (this.#state.gap !== null) await this.#saveState();
   }
 
   #journaling(): boolean {

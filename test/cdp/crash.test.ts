@@ -1,7 +1,7 @@
 import test from 'ava';
 import { appendFile, cp, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CdpVolume, restoreToFile } from '../../src/cdp/index.ts';
+import { CdpVolume, recoverVolume, restoreToFile } from '../../src/cdp/index.ts';
 import { MemoryObjectStore } from '../../tapes/stores/memory-store.ts';
 import { Clock, fileEquals, payload, settings, tempDir, volumeOptions } from './fixture.ts';
 
@@ -52,4 +52,45 @@ test('a volume that exists in the store without local state refuses to start fre
   await vol.close();
   // A new directory for the same volume: recover it first.
   await t.throwsAsync(CdpVolume.open(volumeOptions(join(dir, 'w'), store, clock)), { code: 'VTL_CDP_INVALID', message: /run recover/ });
+});
+
+test('after a recover, seqs a lost gateway used for an unfinished base are skipped, never reused', async (t) => {
+  const store = new MemoryObjectStore();
+  const clock = new Clock();
+  const dir = await tempDir(t);
+  const opts = volumeOptions(join(dir, 'v'), store, clock, { settings: settings({ baseEveryBytes: 4096 }) });
+  const vol = await CdpVolume.open(opts);
+  const model = Buffer.alloc(4 << 20);
+  for (let i = 0; i < 5; i++) {
+    const d = payload(i + 1, 16, 512);
+    d.copy(model, i * 8192);
+    await vol.write(BigInt(i * 16), d);
+  }
+  await vol.drain();
+  await vol.close({ drain: false });
+  // The lost gateway had begun a base at seq 9 (past its newest journal) and stored one chunk of it.
+  await store.put('pfx/cdp/vol1/base/0000000000000009/00000000.img', Buffer.alloc(64 << 10, 0x5a));
+  const rec = await recoverVolume(store, 'pfx', 'vol1', join(dir, 'r'));
+  t.is(rec.seq, 5n);
+  // The planted object is at seq 9: the next journal starts after it.
+  const again = await CdpVolume.open({ ...opts, dir: join(dir, 'r') });
+  for (let i = 5; i < 12; i++) {
+    const d = payload(i + 1, 16, 512);
+    d.copy(model, i * 8192);
+    await again.write(BigInt(i * 16), d);
+    await again.drain();
+  }
+  const deadline = Date.now() + 10_000;
+  while (again.puts.index < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  // Bases go on after the recover (none stuck on the lost gateway's objects).
+  t.true(again.puts.index >= 1, JSON.stringify({ puts: again.puts, st: await again.status() }));
+  await again.drain();
+  await again.close();
+  const out = join(dir, 'out');
+  await restoreToFile(store, 'pfx', 'vol1', { newest: true }, out, { now: () => clock.t + 1000, sync: false });
+  // The newest image is every write, before and after the recover.
+  t.true(await fileEquals(out, model));
+  const keys = (await store.list('pfx/cdp/vol1/jnl/')).objects.map((o) => o.key);
+  // The writes after the recover took seqs after the skipped ones: 5 before, 6 to 10 skipped, 7 writes end at 17.
+  t.regex(keys.at(-1)!, /-0000000000000011-/);
 });

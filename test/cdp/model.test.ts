@@ -37,8 +37,8 @@ async function workload(vol: CdpVolume, clock: Clock, seed: number, writes: numb
     }
     await Promise.all(ps);
     if (r() < 0.1) await vol.flush();
-    if (r() < 0.15) run.instants.push({ at: clock.instant(), image: Buffer.from(model) });
-    if (r() < 0.02) {
+    if (r() < 0.22) run.instants.push({ at: clock.instant(), image: Buffer.from(model) });
+    if (r() < 0.03) {
       const name = `mark-${n}`;
       await vol.bookmark(name);
       run.marks.push({ name, image: Buffer.from(model) });
@@ -53,7 +53,7 @@ async function modelTest(t: import('ava').ExecutionContext, store: ObjectStore):
   const vdir = join(dir, 'vol');
   const vol = await CdpVolume.open(volumeOptions(vdir, store, clock));
   const run: Run = { model: Buffer.alloc(SIZE), instants: [], marks: [], writes: 0 };
-  await workload(vol, clock, 7, 450, run.model, run);
+  await workload(vol, clock, 7, 300, run.model, run);
   await vol.drain();
   const shipped = Buffer.from(run.model);
   const shippedAt = clock.instant();
@@ -110,7 +110,7 @@ async function modelTest(t: import('ava').ExecutionContext, store: ObjectStore):
   // The recovered image is the model after some prefix of the writes (those shipped before the loss).
   t.true(k >= 0, 'recovered image matches the model after a prefix of the writes');
   const cont: Run = { model: Buffer.from(after[k]!), instants: [], marks: [], writes: run.writes + 1000 };
-  await workload(again, clock, 9, 150, cont.model, cont);
+  await workload(again, clock, 9, 60, cont.model, cont);
   await again.drain();
   await again.close();
   for (const s of [...run.instants.slice(-3), ...cont.instants]) {
