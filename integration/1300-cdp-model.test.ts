@@ -172,16 +172,23 @@ test.serial('CDP model: restores, expose, recover on a directory store', async (
   const storeDir = path.join(process.cwd(), '.work/it/1300-store');
   rmSync(storeDir, { recursive: true, force: true });
   await scenario(t, '1300-cdp-model', `file://${storeDir}`);
-  // A damaged journal object: the restore that needs it names it and stops.
-  const jnl = path.join(storeDir, 'cdp', VOLUME, 'jnl');
-  const files = readdirSync(jnl).sort();
-  const victim = path.join(jnl, files[files.length - 1]!);
-  const bytes = readFileSync(victim);
-  bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
-  writeFileSync(victim, bytes);
+  // A damaged journal object: the restore that needs it (the one holding bookmark bm-15's write) names it and stops.
   const cfg = path.join(process.cwd(), '.work/it/1300-cdp-model/config.yaml');
   const out = path.join(process.cwd(), '.work/it/1300-cdp-model/corrupt.img');
-  const r = await cdpInProcess(['restore', VOLUME, '--newest', '--to', out, '--config', cfg]);
+  const st = JSON.parse((await cdpInProcess(['status', VOLUME, '--json', '--config', cfg])).out) as { bookmarks: { name: string; seq: string }[] };
+  const seq = BigInt(st.bookmarks.find((b) => b.name === 'bm-15')!.seq);
+  const jnl = path.join(storeDir, 'cdp', VOLUME, 'jnl');
+  const holder = readdirSync(jnl).find((f) => {
+    const m = /^([0-9a-f]{16})-([0-9a-f]{16})/.exec(f);
+    return m !== null && BigInt(`0x${m[1]}`) <= seq && seq <= BigInt(`0x${m[2]}`);
+  });
+  t.truthy(holder, `a journal object holds seq ${seq}`);
+  const victim = path.join(jnl, holder!);
+  const bytes = readFileSync(victim);
+  const at = Math.floor(bytes.length * 0.6);
+  bytes[at] = bytes[at]! ^ 0xff;
+  writeFileSync(victim, bytes);
+  const r = await cdpInProcess(['restore', VOLUME, '--bookmark', 'bm-15', '--to', out, '--config', cfg]);
   t.is(r.error?.code, 'VTL_CDP_CORRUPT', r.error?.message);
   t.true(r.error?.message.includes(path.basename(victim)), `the message names the object: ${r.error?.message}`);
   t.false(existsSync(out));
