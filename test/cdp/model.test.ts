@@ -5,7 +5,7 @@ import { CdpVolume, PointInTimeBackend, ReadOnlyVolumeError, recoverVolume, rest
 import { DirObjectStore } from '../../tapes/stores/dir-store.ts';
 import { MemoryObjectStore } from '../../tapes/stores/memory-store.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
-import { Clock, fileEquals, payload, rng, tempDir, volumeOptions } from './fixture.ts';
+import { Clock, fileEquals, payload, rng, settings, tempDir, volumeOptions } from './fixture.ts';
 
 
 const SIZE = 4 << 20;
@@ -37,6 +37,8 @@ async function workload(vol: CdpVolume, clock: Clock, seed: number, writes: numb
     }
     await Promise.all(ps);
     if (r() < 0.1) await vol.flush();
+    // A real pause now and then lets the shipping loop run (bases need several of its turns).
+    if (r() < 0.3) await new Promise((res) => setTimeout(res, 1));
     if (r() < 0.22) run.instants.push({ at: clock.instant(), image: Buffer.from(model) });
     if (r() < 0.03) {
       const name = `mark-${n}`;
@@ -51,10 +53,13 @@ async function modelTest(t: import('ava').ExecutionContext, store: ObjectStore):
   const dir = await tempDir(t);
   const clock = new Clock();
   const vdir = join(dir, 'vol');
-  const vol = await CdpVolume.open(volumeOptions(vdir, store, clock));
+  const opts = volumeOptions(vdir, store, clock, { settings: settings({ shipIntervalMs: 0 }) });
+  const vol = await CdpVolume.open(opts);
   const run: Run = { model: Buffer.alloc(SIZE), instants: [], marks: [], writes: 0 };
   await workload(vol, clock, 7, 300, run.model, run);
   await vol.drain();
+  // Bases were taken while writes went on, so restores start from them and not only from the first.
+  t.true(vol.puts.index >= 2, JSON.stringify(vol.puts));
   const shipped = Buffer.from(run.model);
   const shippedAt = clock.instant();
   // More writes, some of which never reach the store: the gateway is lost before they ship.
@@ -104,7 +109,7 @@ async function modelTest(t: import('ava').ExecutionContext, store: ObjectStore):
   const rec = await recoverVolume(store, 'pfx', 'vol1', vdir);
   // The newest instant in the store is at least the newest durable one the volume reported.
   t.true(rec.newest !== null && seqShipped !== null && rec.newest >= seqShipped);
-  const again = await CdpVolume.open(volumeOptions(vdir, store, clock));
+  const again = await CdpVolume.open(opts);
   const image = await again.read(0n, BLOCKS);
   const k = after.findIndex((m) => m.equals(image));
   // The recovered image is the model after some prefix of the writes (those shipped before the loss).
