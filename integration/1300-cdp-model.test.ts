@@ -164,7 +164,7 @@ async function badInput(t: ExecutionContext, cli: string[], env: NodeJS.ProcessE
   }
   t.deepEqual(problems, [], 'bad input: one-line operator errors, nothing written');
   // As a process: one line on stderr, exit code 2.
-  const p = await s3vtl(['cdp', 'restore', VOLUME, '--at', '2001-01-01T00:00:00Z', '--to', file, ...cli], env);
+  const p = await s3vtl(['cdp', 'restore', VOLUME, '--bookmark', 'nosuchmark', '--to', file, ...cli], env);
   t.is(p.code, 2, p.stderr);
   // (The AWS SDK may add its own Node version notice on S3.)
   t.is(p.stderr.split('\n').filter((l) => l.startsWith('s3vtl: ')).length, 1, p.stderr);
