@@ -88,4 +88,6 @@ export interface LogicalUnit {
   nexusLost(nexus: Nexus): void;
   /** The target is stopping: flush and release. */
   close(): Promise<void>;
+  /** The target's LUN inventory changed: REPORTED LUNS DATA HAS CHANGED (3F/0E) for every I_T nexus (SPC-4 6.33). */
+  lunsChanged?(): void;
 }

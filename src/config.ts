@@ -9,24 +9,12 @@ import { crossCheckConfig } from './config-checks.ts';
 import { ConfigError, VtlError } from './errors.ts';
 import { changerProfiles, tapeDriveProfiles } from '../scsi/profiles/index.ts';
 import { LTO_MEDIA } from '../tapes/barcode.ts';
+import { cdpDiskSchema } from './cdp-config.ts';
+import { parseSize } from './size.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
 
-const UNITS: Record<string, number> = {
-  '': 1, B: 1, K: 1024, KIB: 1024, M: 1024 ** 2, MIB: 1024 ** 2, G: 1024 ** 3, GIB: 1024 ** 3,
-  T: 1024 ** 4, TIB: 1024 ** 4, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12,
-};
-
-/** "1GiB", "512MiB", "4096", 4096 -> bytes. Returns undefined when malformed. */
-export function parseSize(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
-  if (typeof v !== 'string') return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
-  const unit = m ? UNITS[m[2]!.toUpperCase()] : undefined;
-  if (!m || unit === undefined) return undefined;
-  const n = Math.round(Number(m[1]) * unit);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
+export { parseSize } from './size.ts';
 
 const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const n = parseSize(v);
@@ -74,6 +62,8 @@ const disk = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { message: 'use 1-32 letters, digits, - or _' }),
   size,
   blockSize: z.union([z.literal(512), z.literal(4096)]).default(512),
+  /** A CDP volume: every write journaled to the store (src/cdp-config.ts). */
+  cdp: cdpDiskSchema.optional(),
 });
 
 const profileName = (known: ReadonlyMap<string, unknown>) =>

@@ -7,6 +7,7 @@ import { libraryCommand } from './cli/library.ts';
 import { serveCommand } from './cli/serve.ts';
 import { recoverCommand } from './cli/recover.ts';
 import { tapeCommand } from './cli/tape.ts';
+import { cdpCommand } from './cli/cdp.ts';
 
 // Whatever the gateway creates (catalog, staging, images, sockets) is its owner's alone.
 process.umask(0o077);
@@ -18,6 +19,7 @@ program.addCommand(serveCommand());
 program.addCommand(recoverCommand());
 program.addCommand(tapeCommand());
 program.addCommand(libraryCommand());
+program.addCommand(cdpCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -3,7 +3,8 @@
 import YAML from 'yaml';
 
 export interface Chap { user: string; secret: string }
-export interface LunSpec { lun: number; type: 'disk' | 'tape' | 'changer'; size?: string }
+/** `cdp`: the disk is a CDP volume with these keys (`{}` for the defaults). */
+export interface LunSpec { lun: number; type: 'disk' | 'tape' | 'changer'; size?: string; cdp?: Record<string, unknown> }
 export interface TargetSpec {
   iqn: string;
   luns: LunSpec[];
@@ -56,7 +57,7 @@ export function renderConfig(targets: TargetSpec[], listen: string, data: string
         ...(t.chap ? { chap: { ...t.chap, ...(t.mutualChap ? { mutualUser: t.mutualChap.user, mutualSecret: t.mutualChap.secret } : {}) } } : {}),
         ...(t.library ? { library: t.library } : {}),
         // A disk name names its image file, so it must be unique across targets.
-        disks: t.luns.map((l) => ({ lun: l.lun, name: `t${ti}-disk${l.lun}`, size: l.size ?? '1GiB' })),
+        disks: t.luns.map((l) => ({ lun: l.lun, name: `t${ti}-disk${l.lun}`, size: l.size ?? '1GiB', ...(l.cdp ? { cdp: l.cdp } : {}) })),
       };
     }),
   });

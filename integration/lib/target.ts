@@ -82,7 +82,7 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
     ? explicit.startsWith('s3://')
       ? { kind: 's3', url: explicit, env: {}, probe: noProbe(explicit) } // its endpoint and keys are in opts.env
       : { kind: 'dir', url: explicit, env: {}, probe: dirProbe(explicit.replace(/^file:\/\//, '')) }
-    : kind === 'ours' && specs.some((s) => s.library) ? await storeFor(name, data) : { kind: 'dir', url: `file://${path.join(data, 'store')}`, env: {}, probe: dirProbe(path.join(data, 'store')) };
+    : kind === 'ours' && specs.some((s) => s.library || s.luns.some((l) => l.cdp)) ? await storeFor(name, data) : { kind: 'dir', url: `file://${path.join(data, 'store')}`, env: {}, probe: dirProbe(path.join(data, 'store')) };
 
   const exitedMsg = () => (child && (child.exitCode !== null || child.signalCode !== null)
     ? `target exited (${child.exitCode ?? child.signalCode}) before listening; log tail:\n${tail(readFileSync(logFile, 'utf8'))}`

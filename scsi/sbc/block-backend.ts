@@ -10,6 +10,11 @@ export interface ExtentStatus {
 }
 
 export interface BlockBackend {
+  /**
+   * The backend refuses writes (a point-in-time view): the disk reports WP and
+   * answers every write with DATA PROTECT before reaching write().
+   */
+  readonly readOnly?: boolean;
   /** Logical block length in bytes (512 or 4096). */
   readonly blockSize: number;
   /** Number of logical blocks. */

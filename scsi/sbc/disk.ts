@@ -25,7 +25,7 @@ export const DISK_VERSION_DESCRIPTORS: readonly number[] = [0x00a0, 0x0960, 0x04
 
 export interface DiskOptions extends Omit<LogicalUnitOptions, 'serial' | 'volatileCache' | 'softwareWriteProtect'> {
   readonly backend: BlockBackend;
-  /** Refuse every write with DATA PROTECT / WRITE PROTECTED (27/00). */
+  /** Refuse every write with DATA PROTECT / WRITE PROTECTED (27/00); default: the backend's `readOnly`. */
   readonly readOnly?: boolean;
   /** Overrides of the default limits (VPD B0h). */
   readonly limits?: Partial<DiskLimits>;
@@ -48,7 +48,7 @@ export class Disk extends ScsiLogicalUnit {
   constructor(opts: DiskOptions) {
     super({ ...opts, volatileCache: true, softwareWriteProtect: true });
     this.backend = opts.backend;
-    this.readOnly = opts.readOnly ?? false;
+    this.readOnly = opts.readOnly ?? opts.backend.readOnly === true;
     this.thin = opts.backend.unmap !== undefined && opts.backend.extentStatus !== undefined;
     const maxTransfer = Math.max(1, Math.floor(MAX_TRANSFER_BYTES / opts.backend.blockSize));
     this.limits = {

@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig, parseSize, type Config } from '../conf
 import { offline, request } from '../control/client.ts';
 import { openOffline } from '../control/offline.ts';
 import { asVtlError } from '../control/operations.ts';
-import { controlSocketPath, type CommandName, type Commands, type Location } from '../control/protocol.ts';
+import { controlSocketPath, type CommandName, type Commands, type Location, type TapeCommandName } from '../control/protocol.ts';
 
 export interface CommonOptions {
   readonly config: string;
@@ -33,7 +33,7 @@ const MUTATING: ReadonlySet<CommandName> = new Set(['tape.create', 'library.impo
  * Run a command on the running server when its control socket answers,
  * else on the catalog directly, through the same handler table.
  */
-export async function invoke<C extends CommandName>(config: Config, command: C, args: Commands[C]['args']): Promise<Commands[C]['result']> {
+export async function invoke<C extends TapeCommandName>(config: Config, command: C, args: Commands[C]['args']): Promise<Commands[C]['result']> {
   const online = await request(controlSocketPath(config.data), command, args);
   if (online !== offline) return online;
   const local = await openOffline(config, {

@@ -1,8 +1,9 @@
 // `s3vtl recover --store URL --data DIR [--config FILE] [--force] [--json]`:
 // rebuild the catalog of a lost gateway from the bucket alone (cartridges from
-// manifests, libraries from their state objects). Refuses a data dir whose
-// catalog already knows cartridges unless --force, which keeps the old
-// catalog beside the new one as catalog.sqlite.replaced-<time>.
+// manifests, libraries from their state objects) and every CDP volume in it
+// (src/recovery/recover-cdp.ts). Refuses a data dir whose catalog already
+// knows cartridges, or that holds a volume's local state, unless --force,
+// which keeps the old ones aside (catalog.sqlite.replaced-<time>, cdp/NAME.replaced-<time>).
 import { Command } from 'commander';
 import { existsSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { loadConfig, type LibraryConfig } from '../config.ts';
 import { VtlError } from '../errors.ts';
 import { recoverCatalog, type RecoverySummary } from '../recovery/recover.ts';
 import { manifestAuth } from '../wiring/keys.ts';
+import { cdpVolumesToRecover, recoverCdpVolumes, type RecoveredVolume } from '../recovery/recover-cdp.ts';
 import { openStore } from '../wiring/store.ts';
 import { openDataDir } from '../wiring/data-dir.ts';
 
@@ -32,11 +34,11 @@ class RecoverError extends VtlError {
 
 export function recoverCommand(): Command {
   return new Command('recover')
-    .description('rebuild the catalog (cartridges, their data, library slots) from the object store alone')
+    .description('rebuild the catalog (cartridges, their data, library slots) and the CDP volumes from the object store alone')
     .option('-s, --store <url>', 'object store: file://DIR or s3://BUCKET/PREFIX (default: the config\'s)')
     .option('-d, --data <dir>', 'local state directory to rebuild (default: the config\'s)')
     .option('-c, --config <file>', 'YAML configuration: library geometry for placement, and store/data defaults')
-    .option('-f, --force', 'replace a catalog that already knows cartridges (the old one is kept aside)')
+    .option('-f, --force', 'replace a catalog that already knows cartridges, or a volume\'s local state (the old ones are kept aside)')
     .option('--json', 'print the summary as JSON')
     .option('--manifest-key <spec>', 'key that signed the manifests (env:NAME, file:PATH or the key text; default: the config\'s tapes.manifestKey)')
     .option('--accept-unsigned-manifests', 'with a manifest key: also accept manifests that carry no MAC')
@@ -66,31 +68,39 @@ export function recoverCommand(): Command {
 
 async function rebuild(data: string, storeUrl: string, libraries: LibraryConfig[], opts: RecoverOptions, auth: ReturnType<typeof manifestAuth>): Promise<void> {
   const file = join(data, 'catalog.sqlite');
-  if (existsSync(file)) {
-    const old = Catalog.open(file);
-    const known = old.cartridges.list().length;
-    old.close();
-    if (known > 0 && opts.force !== true) {
-      throw new RecoverError(`${file} already knows ${known} cartridges: refusing to overwrite it (use --force to replace it; it is kept aside)`);
-    }
-    const aside = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(file, aside);
-    for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
-  }
   const opened = await openStore(storeUrl);
-  const catalog = Catalog.open(file);
-  let summary: RecoverySummary;
+  let summary: RecoverySummary & { cdp: RecoveredVolume[] };
   try {
-    summary = await recoverCatalog(catalog, opened.store, libraries, auth === undefined ? {} : { auth });
+    const cdp = await cdpVolumesToRecover(opened.store, data);
+    if (cdp.occupied.length > 0 && opts.force !== true) {
+      throw new RecoverError(`${join(data, 'cdp')} holds the local state of ${cdp.occupied.join(', ')}: refusing to overwrite it (use --force to replace it; it is kept aside)`);
+    }
+    if (existsSync(file)) {
+      const old = Catalog.open(file);
+      const known = old.cartridges.list().length;
+      old.close();
+      if (known > 0 && opts.force !== true) {
+        throw new RecoverError(`${file} already knows ${known} cartridges: refusing to overwrite it (use --force to replace it; it is kept aside)`);
+      }
+      const aside = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(file, aside);
+      for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
+    }
+    const catalog = Catalog.open(file);
+    try {
+      const tapes = await recoverCatalog(catalog, opened.store, libraries, auth === undefined ? {} : { auth });
+      summary = { ...tapes, cdp: await recoverCdpVolumes(opened.store, data, cdp.volumes, opts.force === true) };
+    } finally {
+      catalog.close();
+    }
   } finally {
-    catalog.close();
     await opened.close();
   }
   process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, file));
   if (summary.failed.length > 0) process.exitCode = 1;
 }
 
-function render(s: RecoverySummary, file: string): string {
+function render(s: RecoverySummary & { cdp: RecoveredVolume[] }, file: string): string {
   const lines = [
     `recovered ${file}`,
     `cartridges: ${s.cartridges} (${s.fromManifests} from manifests, ${s.fromStateOnly.length} known only from library state), ${s.bytes} bytes written`,
@@ -106,5 +116,6 @@ function render(s: RecoverySummary, file: string): string {
     lines.push(`OLDER MANIFEST ${f.barcode}: restored from version ${f.version}; refused ${f.refused.map((r) => `v${r.version} (${r.reason})`).join(', ')}`);
   }
   for (const f of s.failed) lines.push(`FAILED ${f.barcode}: ${f.reason}`);
+  for (const v of s.cdp) lines.push(`CDP volume ${v.volume}: image as of ${v.newest ?? '(never written)'} (seq ${v.seq})${v.replaced === null ? '' : `, old local state kept in ${v.replaced}`}`);
   return `${lines.join('\n')}\n`;
 }

@@ -16,7 +16,7 @@ import { ElementType, type Element } from '../../scsi/smc/elements.ts';
 import type { MediaChanger } from '../../scsi/smc/media-changer.ts';
 import {
   LibraryExportArgs, LibraryImportArgs, LibraryStatusArgs, TapeArchiveArgs, TapeCreateArgs, TapeListArgs, TapeProtectArgs, TapeRetrieveArgs,
-  type CommandName, type ElementKind, type LibraryExportResult, type LibraryImportResult, type LibraryStatus,
+  type TapeCommandName, type ElementKind, type LibraryExportResult, type LibraryImportResult, type LibraryStatus,
   type LibraryStatusResult, type Location, type ShelfStatus, type SlotStatus, type TapeCreateResult, type TapeInfo, type TapeListResult,
   type TapeProtectResult, type TapeRetrieveResult,
 } from './protocol.ts';
@@ -91,7 +91,7 @@ export class Operations {
   }
 
   /** The control server's table: command name -> handler over unvalidated arguments. */
-  handlers(): Record<CommandName, (args: unknown) => Promise<unknown>> {
+  handlers(): Record<TapeCommandName, (args: unknown) => Promise<unknown>> {
     return {
       'tape.create': (a) => this.tapeCreate(TapeCreateArgs.parse(a)),
       'tape.list': async (a) => this.tapeList(TapeListArgs.parse(a)),

@@ -9,6 +9,7 @@
 // same thing. Field names are stable; add fields, never rename them.
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { CdpCommands } from './cdp-protocol.ts';
 
 /** The socket serve creates in its data directory. */
 export const controlSocketPath = (dataDir: string): string => join(dataDir, 'control.sock');
@@ -166,8 +167,8 @@ export interface TapeRetrieveResult extends ShelfStatus {
   readonly message: string | null;
 }
 
-/** Every command: its argument schema and result type. */
-export interface Commands {
+/** Every command: its argument schema and result type (the cdp ones in cdp-protocol.ts). */
+export interface Commands extends CdpCommands {
   'tape.create': { args: TapeCreateArgs; result: TapeCreateResult };
   'tape.list': { args: TapeListArgs; result: TapeListResult };
   'tape.protect': { args: TapeProtectArgs; result: TapeProtectResult };
@@ -178,6 +179,8 @@ export interface Commands {
   'tape.retrieve': { args: TapeRetrieveArgs; result: TapeRetrieveResult };
 }
 export type CommandName = keyof Commands;
+/** The commands of the tape side (Operations). */
+export type TapeCommandName = Exclude<CommandName, `cdp.${string}`>;
 
 export interface Request { readonly id: number; readonly command: string; readonly args: unknown }
 export type Response =

@@ -21,8 +21,10 @@
 //   ...
 //   await server.close();   // drops every connection; logical units are the wiring's to close
 //
-// Targets and their LUN maps are read live: LUNs added to a target's Map are
-// visible to the next command. Each command reaches LogicalUnit.execute() in
+// Targets and their LUN maps are read live: addTarget(), addLun() and
+// removeLun() change them while the server runs; a LUN added or removed raises
+// REPORTED LUNS DATA HAS CHANGED (3F/0E) on the target's other LUNs, and the
+// next command sees the new map. Each command reaches LogicalUnit.execute() in
 // CmdSN order per LUN with a Nexus whose initiatorPort is
 // "<InitiatorName>,i,0x<ISID>" and targetPort "<iqn>,t,0x<tpgt as 4 hex digits>".
 // A LUN absent from the map goes to `unmappedLun` when given, else is answered
@@ -46,7 +48,7 @@ import type { Logger } from './logger.ts';
 import { DEFAULT_OFFER, type TargetOffer } from './negotiation.ts';
 import { Session } from './session.ts';
 import { portalGroupTag, targetPortName, type ChapCredentials, type TargetDefinition } from './target.ts';
-import type { Nexus } from '../../scsi/command.ts';
+import type { LogicalUnit, Nexus } from '../../scsi/command.ts';
 
 export type { TargetDefinition, ChapCredentials } from './target.ts';
 export type { Logger } from './logger.ts';
@@ -94,6 +96,7 @@ export class IscsiServer {
   readonly #fdLimit: number | undefined;
   readonly #refusedLog = new LogLimiter();
   readonly #budgetLog = new LogLimiter();
+  readonly #targets: TargetDefinition[];
   #nextTsih = 1;
   #server: Server | undefined;
 
@@ -106,10 +109,11 @@ export class IscsiServer {
     this.#descriptors = options.descriptors ?? procDescriptors;
     this.#fdLimit = this.#descriptors.limit();
     const throttle = new AuthThrottle({ initialDelayMs: limits.authFailureDelayMs, maxDelayMs: limits.authFailureDelayMaxMs, now: options.now });
+    this.#targets = [...options.targets];
     const offer: TargetOffer = { ...DEFAULT_OFFER, ...options.negotiation };
     const login: LoginConfig = {
       offer,
-      findTarget: (iqn) => this.#options.targets.find((t) => t.iqn === iqn),
+      findTarget: (iqn) => this.#targets.find((t) => t.iqn === iqn),
       discoveryChap: options.discoveryChap,
       chapAlgorithms: options.chapAlgorithms ?? SUPPORTED_CHAP_ALGORITHMS,
       randomBytes: (n) => randomBytes(n),
@@ -139,7 +143,7 @@ export class IscsiServer {
         });
       },
       advertisedAddress: options.advertisedAddress,
-      targets: () => this.#options.targets,
+      targets: () => this.#targets,
       openSession: (result, conn) => this.#openSession(result, conn),
       sessionClosed: (session) => this.#sessionClosed(session),
       sessionsOf: (target) => this.#sessionsOf(target),
@@ -173,6 +177,49 @@ export class IscsiServer {
     for (const c of [...this.#connections]) c.destroy();
     if (server === undefined) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  /** A target defined while running: discovery lists it and logins reach it from now on. */
+  addTarget(target: TargetDefinition): void {
+    if (this.#targets.some((t) => t.iqn === target.iqn)) throw new Error(`target ${target.iqn} exists already`);
+    this.#targets.push(target);
+  }
+
+  /** The target named `iqn`, if defined. */
+  target(iqn: string): TargetDefinition | undefined {
+    return this.#targets.find((t) => t.iqn === iqn);
+  }
+
+  /**
+   * Map `lu` at `lun` of a target while running. SPC-4 6.33: the other LUs of
+   * the target establish REPORTED LUNS DATA HAS CHANGED for every I_T nexus, so
+   * initiators rescan.
+   */
+  addLun(iqn: string, lun: number, lu: LogicalUnit): void {
+    const t = this.#require(iqn);
+    if (t.luns.has(lun)) throw new Error(`LUN ${lun} of ${iqn} is in use`);
+    const others = [...t.luns.values()];
+    t.luns.set(lun, lu);
+    for (const o of others) o.lunsChanged?.();
+  }
+
+  /**
+   * Unmap a LUN while running; commands already queued to it complete, later
+   * ones reach the unmapped LUN. Returns the LU for the caller to close.
+   */
+  removeLun(iqn: string, lun: number): LogicalUnit | undefined {
+    const t = this.#require(iqn);
+    const lu = t.luns.get(lun);
+    if (lu === undefined) return undefined;
+    t.luns.delete(lun);
+    for (const o of t.luns.values()) o.lunsChanged?.();
+    return lu;
+  }
+
+  #require(iqn: string): TargetDefinition {
+    const t = this.target(iqn);
+    if (t === undefined) throw new Error(`no target ${iqn}`);
+    return t;
   }
 
   /** Live sessions (for status displays). */

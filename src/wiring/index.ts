@@ -25,6 +25,8 @@ import { Operations, type LibraryHandle } from '../control/operations.ts';
 import { writeCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { controlSocketPath } from '../control/protocol.ts';
 import { Shelf } from '../shelf/shelf.ts';
+import { CdpOperations } from '../control/cdp-operations.ts';
+import { buildCdpDisk, CDP_PREFIX, cdpDisks, PitExposer, type LiveVolume } from './cdp.ts';
 import { vaultsFor } from '../shelf/vault.ts';
 
 export interface Gateway {
@@ -61,18 +63,15 @@ interface TapeSide {
   readonly pool: CartridgePool;
 }
 
-async function buildTapeSide(config: Config, log: Logger): Promise<TapeSide> {
-  // Keys load before anything opens: a missing or malformed key stops the start with its config key.
+async function buildTapeSide(config: Config, opened: OpenedStore, log: Logger): Promise<TapeSide> {
   const codecFor = poolCodecs(config);
   const auth = manifestAuth(config.tapes);
   const startedAt = new Date();
-  const opened = await openStore(config.store, { pools: config.pools });
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
   try {
     checkCartridgePools(catalog, config);
   } catch (e) {
     catalog.close();
-    await opened.close();
     throw e;
   }
   const tapesLog = log.child({ layer: 'tapes' });
@@ -146,7 +145,14 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
   const described: Record<string, string[]> = {};
   const libraries = new Map<string, BuiltLibrary>();
   const handles: LibraryHandle[] = [];
-  const tapes = config.targets.some((t) => t.library) ? await buildTapeSide(config, log) : undefined;
+  const hasTapes = config.targets.some((t) => t.library);
+  const hasCdp = cdpDisks(config).length > 0;
+  // Keys load before anything opens: a missing or malformed key stops the start with its config key.
+  if (hasTapes) poolCodecs(config);
+  // One store for the cartridges and the CDP volumes.
+  const opened = hasTapes || hasCdp ? await openStore(config.store, { pools: config.pools }) : undefined;
+  const tapes = hasTapes && opened ? await buildTapeSide(config, opened, log).catch(async (e: unknown) => { await opened.close(); throw e; }) : undefined;
+  const live = new Map<string, LiveVolume>();
   for (const t of config.targets) {
     const luns = new Map<number, LogicalUnit>();
     const lines: string[] = (described[t.iqn] = []);
@@ -162,6 +168,14 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
       lib.drives.forEach((_, i) => lines.push(`${i + 1}: tape drive ${t.library!.drive}`));
     }
     for (const d of t.disks) {
+      if (d.cdp !== undefined && opened) {
+        const v = await buildCdpDisk(t, d, config, opened.store, log);
+        live.set(d.name, v);
+        luns.set(d.lun, v.disk);
+        units.push(v.disk);
+        lines.push(`${d.lun}: CDP volume ${d.name} (${d.size} bytes)`);
+        continue;
+      }
       const disk = await buildDisk(t, d, config.data, log);
       luns.set(d.lun, disk);
       units.push(disk);
@@ -183,20 +197,23 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     logger: log.child({ layer: 'iscsi' }),
     limits: { ...limits, discoveryIdleMs: discoveryIdleSeconds * 1000 },
   });
+  const exposer = opened && hasCdp ? new PitExposer({ config, server, store: opened.store, log: log.child({ layer: 'cdp' }) }) : undefined;
+  const cdpHandlers = opened && exposer ? new CdpOperations({ store: opened.store, prefix: CDP_PREFIX, live, exposer }).handlers() : {};
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
-  const control = tapes === undefined ? undefined : new ControlServer({
+  const tapeHandlers = tapes === undefined ? {} : new Operations(tapes.catalog, handles, {
+    pools: poolNames(config),
+    shelf: new Shelf({
+      catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
+        ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
+        : undefined),
+      vault: vaultsFor(config.pools, tapes.opened.store),
+    }),
+    publishFacts: (row) => writeCartridgeFacts(tapes.opened.store, row),
+    live: (b) => tapes.pool.live(b),
+  }).handlers();
+  const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: new Operations(tapes.catalog, handles, {
-      pools: poolNames(config),
-      shelf: new Shelf({
-        catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
-          ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
-          : undefined),
-        vault: vaultsFor(config.pools, tapes.opened.store),
-      }),
-      publishFacts: (row) => writeCartridgeFacts(tapes.opened.store, row),
-      live: (b) => tapes.pool.live(b),
-    }).handlers(),
+    handlers: { ...tapeHandlers, ...cdpHandlers },
     log: log.child({ layer: 'control' }),
   });
   return {
@@ -213,12 +230,14 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     async close() {
       await control?.close();
       await server.close();
+      await exposer?.close();
+      // A CDP volume's close ships what is still in its local journal (once; the rest waits for the next start).
       await Promise.all(units.map((u) => u.close()));
       if (tapes) {
         await tapes.pool.closeAll();
         tapes.catalog.close();
-        await tapes.opened.close();
       }
+      await opened?.close();
     },
     describe: () => described,
     libraries,
