@@ -65,6 +65,8 @@ export async function planRestore(store: ObjectStore, lv: LoadedVolume, target: 
   } else {
     instant = target.at;
     if (instant.getTime() > nowMs) throw inFuture(volume, instant, win.start, win.end);
+    // Before the oldest restorable instant (before the volume's first write, or history thinned away).
+    if (win.start !== null && instant.getTime() < win.start.getTime()) throw beforeWindow(volume, instant, win.start, win.end);
     seq = await seqAt(store, volume, js, instant.getTime() * 1000);
   }
   let base: BaseIndex | undefined;

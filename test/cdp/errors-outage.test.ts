@@ -68,6 +68,9 @@ test('before the window, in the future, unknown bookmark, unknown volume: each i
   // Unknown volume: lists the volumes.
   const uv = await t.throwsAsync(restoreToFile(store, 'pfx', 'other', { newest: true }, out, { now }), { code: 'VTL_CDP_UNKNOWN_VOLUME' });
   t.regex(uv!.message, /vol1/);
+  // Before the volume's first write: before the window, not an empty image.
+  const before = await t.throwsAsync(restoreToFile(store, 'pfx', 'vol1', { at: new Date(1_000_000_000_000) }, out, { now }), { code: 'VTL_CDP_BEFORE_WINDOW' });
+  t.regex(before!.message, /before the restorable window/);
   // Once the oldest journal is gone (thinned), an instant before it is before the window.
   const first = (await store.list('pfx/cdp/vol1/jnl/')).objects[0]!.key;
   await store.delete([first]);
