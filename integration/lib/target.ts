@@ -4,7 +4,7 @@
 // S3VTL_IT_STORE=s3 puts every library target on a fresh bucket of one RGW per test file
 // (lib/store.ts) unless the suite's config names its own store.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Chap, parseSize, renderConfig, type TargetSpec } from './config.ts';
 import { dirProbe, noProbe, type StoreSpec, storeFor } from './store.ts';
@@ -54,6 +54,18 @@ function spawnLogged(cmd: string, args: string[], logFile: string, env?: NodeJS.
   return child;
 }
 
+/** Resolves once `line` appears in `file` past byte `from`; `alive` aborts the wait early. */
+async function waitForLine(file: string, from: number, line: string, timeoutMs: number, alive: () => string | null): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (readFileSync(file).subarray(from).toString('utf8').includes(line)) return;
+    const dead = alive();
+    if (dead) throw new Error(dead);
+    if (Date.now() > end) throw new Error(`no "${line}" in ${file} after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
 async function kill(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -93,8 +105,11 @@ export async function startTarget(name: string, specs: TargetSpec[], opts: { kin
     mkdirSync(data, { recursive: true });
     writeFileSync(cfg, renderConfig(specs, `127.0.0.1:${port}`, data, opts.config));
     const storeArgs = explicit === undefined && store.kind === 's3' ? ['--store', store.url] : [];
+    const from = existsSync(logFile) ? statSync(logFile).size : 0;
     child = spawnLogged(process.execPath, [...(process.env.S3VTL_IT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import=tsx', 'src/main.ts', 'serve', '--config', cfg, '--listen', `127.0.0.1:${port}`, '--data', data, ...storeArgs], logFile, { ...store.env, ...opts.env });
-    await waitListening(port, opts.startTimeoutMs ?? 30_000, exitedMsg);
+    // Our own "listening" line, not just a connectable port: another process on the same
+    // port (a parallel run) would otherwise be taken for this target.
+    await waitForLine(logFile, from, `s3vtl: listening on 127.0.0.1:${port}`, opts.startTimeoutMs ?? 30_000, exitedMsg);
   }
 
   async function startTgt() {
