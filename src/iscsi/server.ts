@@ -130,7 +130,7 @@ export class IscsiServer {
       budgetExceeded: (session, peer) => {
         const extra = this.#budgetLog.allow();
         if (extra === undefined) return;
-        this.#log.warn('Data-Out budget spent: holding back R2Ts', {
+        this.#log.warn('data budget spent: holding back R2Ts and reads', {
           peer,
           initiator: session.initiatorName,
           sessionReserved: session.budget.reserved,
