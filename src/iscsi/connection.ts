@@ -105,6 +105,11 @@ export class Connection {
     return this.#session;
   }
 
+  /** Bytes queued for the socket besides budgeted Data-In. */
+  get queuedOutput(): number {
+    return this.#out.unbudgeted;
+  }
+
   /** Drop the connection now (ERL 0 recovery is the initiator's re-login). */
   destroy(): void {
     if (this.#phase === 'closed') return;
@@ -154,7 +159,7 @@ export class Connection {
         return conn.#phase === 'closed';
       },
       stamp: () => this.#stamp(),
-      send: (pdu, flushed) => this.#send(pdu, flushed),
+      send: (pdu, flushed, budgeted) => this.#send(pdu, flushed, budgeted),
       reject: (pdu, reason) => this.#reject(pdu, reason),
       fatal: (reason, meta) => this.#fatal(reason, meta),
       allocateTtt: () => this.#allocateTtt(),
@@ -232,12 +237,12 @@ export class Connection {
     };
   }
 
-  #send(pdu: TargetPdu, flushed?: () => void): void {
+  #send(pdu: TargetPdu, flushed?: () => void, budgeted?: number): void {
     if (this.#phase === 'closed') {
       flushed?.();
       return;
     }
-    this.#out.send(pdu, flushed);
+    this.#out.send(pdu, flushed, budgeted);
   }
 
   #reject(pdu: InitiatorPdu, reason: number): void {

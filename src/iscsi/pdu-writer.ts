@@ -2,16 +2,18 @@
 // socket, coalesced per tick into one writev, with the socket's backpressure
 // turned into a pause of the input.
 //
-// What a connection queues for a peer that does not read is bounded: past
-// `highWater` queued bytes the input is paused, so no new command, NOP-Out or
-// Data-Out is taken in until the socket drains (commands already admitted
-// still answer, each read within the data budget, see scsi-command.ts), and a
-// peer that never reads misses the keep-alive ping and is dropped (nop.ts).
+// What a connection queues for a peer that does not read is bounded. Data-In
+// is bounded by the data budget (each read's reservation is held until its
+// bytes left, see scsi-command.ts) and does not count here; past `highWater`
+// bytes of everything else (responses, R2Ts, NOP-In echoes, rejects) the
+// input is paused, so no new command, NOP-Out or Data-Out is taken in until
+// the socket drains, and a peer that never reads misses the keep-alive ping
+// and is dropped (nop.ts).
 import type { Socket } from 'node:net';
 import { encodePdu, frame, type TargetPdu } from './pdu-serializer.ts';
 
-/** Pause reading when this much is queued for the socket. */
-export const WRITE_HIGH_WATER = 16 * 1024 * 1024;
+/** Pause reading when this much besides budgeted Data-In is queued for the socket. */
+export const WRITE_HIGH_WATER = 1024 * 1024;
 
 export class PduWriter {
   readonly #socket: Socket;
@@ -21,6 +23,8 @@ export class PduWriter {
   dataDigest = false;
   #corked = false;
   #paused = false;
+  /** Queued bytes the data budget accounts for (Data-In of reads holding a reservation). */
+  #budgeted = 0;
 
   /** `onResume` runs when the socket drained after the input was paused. */
   constructor(socket: Socket, onResume: () => void, highWater = WRITE_HIGH_WATER) {
@@ -35,11 +39,18 @@ export class PduWriter {
     return this.#paused;
   }
 
+  /** Bytes queued for the socket that no budget accounts for. */
+  get unbudgeted(): number {
+    return Math.max(0, this.#socket.writableLength - this.#budgeted);
+  }
+
   /**
    * Queue a PDU. `flushed` runs once its last byte was handed to the kernel,
    * or, when the socket is gone, as soon as it cannot be any more: exactly once.
+   * `budgeted` bytes queued up to this PDU (included) are accounted by the
+   * data budget until then, and do not count towards `highWater`.
    */
-  send(pdu: TargetPdu, flushed?: () => void): void {
+  send(pdu: TargetPdu, flushed?: () => void, budgeted = 0): void {
     const socket = this.#socket;
     if (socket.destroyed) {
       flushed?.();
@@ -59,8 +70,14 @@ export class PduWriter {
     for (let i = 0; i < last; i++) socket.write(bufs[i]!);
     // A destroyed stream calls pending write callbacks with an error: the bytes will not leave, the caller may let go.
     if (flushed === undefined) socket.write(bufs[last]!);
-    else socket.write(bufs[last]!, () => flushed());
-    if (!this.#paused && socket.writableLength > this.#highWater) {
+    else {
+      this.#budgeted += budgeted;
+      socket.write(bufs[last]!, () => {
+        this.#budgeted -= budgeted;
+        flushed();
+      });
+    }
+    if (!this.#paused && this.unbudgeted > this.#highWater) {
       this.#paused = true;
       socket.pause();
     }

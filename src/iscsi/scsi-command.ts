@@ -232,9 +232,10 @@ export class ScsiCommands {
       return;
     }
     // The read's budget stays taken until its last PDU was written to the socket.
-    task.sendingDataIn(Math.min(result.dataIn?.length ?? 0, task.readLength));
+    const length = Math.min(result.dataIn?.length ?? 0, task.readLength);
+    task.sendingDataIn(length);
     const last = pdus.length - 1;
     for (let i = 0; i < last; i++) this.#ch.send(pdus[i]!);
-    this.#ch.send(pdus[last]!, () => task.dataInSent());
+    this.#ch.send(pdus[last]!, () => task.dataInSent(), length);
   }
 }

@@ -185,7 +185,14 @@ export class IscsiServer {
     }));
   }
 
-  /** Data-Out held now and reserved (bytes). */
+  /** Bytes queued for sockets besides budgeted Data-In, in all connections. */
+  queuedOutput(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.queuedOutput;
+    return n;
+  }
+
+  /** Data held now and reserved (bytes). */
   dataBudget(): { reserved: number; allocated: number; peakAllocated: number } {
     const b = this.#budget;
     return { reserved: b.reserved, allocated: b.allocated, peakAllocated: b.peakAllocated };

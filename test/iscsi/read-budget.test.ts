@@ -5,7 +5,7 @@ import test from 'ava';
 import { IscsiServer } from '../../src/iscsi/server.ts';
 import { silentLogger } from '../../src/iscsi/logger.ts';
 import type { LogicalUnit, ScsiCommand, ScsiResult } from '../../scsi/command.ts';
-import { scsiCmd, type TestInitiator } from './helpers.ts';
+import { pdu, scsiCmd, type TestInitiator } from './helpers.ts';
 import { answerR2T, DISK, drain, isid, login, SOLICITED, write10 } from './limits-helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -151,5 +151,23 @@ test.serial('a connection that drops with Data-In unsent gives its reservation b
   ini.socket.destroy();
   await settle(300);
   t.is(server.dataBudget().reserved, 0, 'all of it back when the connection is gone');
+  await server.close();
+});
+
+test.serial('NOP-In echoes for a peer that does not read stop at the output high water: the input pauses', async (t) => {
+  const { server, port } = await start({});
+  const { ini } = await login(port, LOGIN);
+  ini.socket.pause();
+  const ping = Buffer.alloc(64 * 1024, 0x6e);
+  const count = 512; // 32 MiB of echoes
+  for (let i = 0; i < count; i++) ini.send(pdu({ opcode: 0x00, immediate: true, flags: 0x80, itt: i + 1, u32: { 20: 0xffffffff, 24: 1 }, data: ping }));
+  await settle();
+  const queued = server.queuedOutput();
+  t.true(queued < 4 * MiB, `${(queued / MiB).toFixed(1)} MiB of NOP-In queued for a peer that reads nothing`);
+  ini.socket.resume();
+  let echoes = 0;
+  for (let p = await ini.next(2000); p !== undefined; p = await ini.next(2000)) if (p.opcode === 0x20 && p.data.length === ping.length) echoes++;
+  t.is(echoes, count, 'every ping is answered once the peer reads');
+  ini.close();
   await server.close();
 });
