@@ -120,25 +120,29 @@ export class SparseFileBackend implements BlockBackend {
     return out;
   }
 
-  /** Mark [start, end) deallocated (true) or mapped (false), keeping the list sorted and merged. */
+  /**
+   * Mark [start, end) deallocated (true) or mapped (false), keeping the list
+   * sorted and merged. Only the extents that touch the range are replaced
+   * (found by binary search): a write to blocks already mapped, the common
+   * case on a live disk, changes nothing and costs O(log n).
+   */
   #setUnmapped(start: bigint, end: bigint, unmapped: boolean): void {
-    const next: Extent[] = [];
-    for (const [s, e] of this.#unmapped) {
-      if (e <= start || s >= end) next.push([s, e]);
-      else {
-        if (s < start) next.push([s, start]);
-        if (e > end) next.push([end, e]);
-      }
+    const list = this.#unmapped;
+    // Deallocating merges with neighbours that merely touch the range; mapping cuts only those that overlap it.
+    const i = firstEndingAfter(list, start, unmapped);
+    let j = i;
+    while (j < list.length && (unmapped ? list[j]![0] <= end : list[j]![0] < end)) j++;
+    if (!unmapped && i === j) return; // nothing deallocated in the range: nothing to change
+    const replace: Extent[] = [];
+    if (unmapped) {
+      const s = i < j && list[i]![0] < start ? list[i]![0] : start;
+      const e = i < j && list[j - 1]![1] > end ? list[j - 1]![1] : end;
+      replace.push([s, e]);
+    } else {
+      if (list[i]![0] < start) replace.push([list[i]![0], start]);
+      if (list[j - 1]![1] > end) replace.push([end, list[j - 1]![1]]);
     }
-    if (unmapped) next.push([start, end]);
-    next.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const merged: Extent[] = [];
-    for (const x of next) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last[1] >= x[0]) merged[merged.length - 1] = [last[0], x[1] > last[1] ? x[1] : last[1]];
-      else merged.push(x);
-    }
-    this.#unmapped = merged;
+    list.splice(i, j - i, ...replace);
     this.#mapDirty = true;
   }
 
@@ -163,4 +167,17 @@ async function loadMap(path: string, blockCount: bigint): Promise<Extent[] | und
   } catch {
     return undefined;
   }
+}
+
+/** The index of the first extent whose end is after `at` (or at it, when `touching`): binary search. */
+function firstEndingAfter(list: readonly Extent[], at: bigint, touching: boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = list[mid]![1];
+    if (touching ? e >= at : e > at) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
