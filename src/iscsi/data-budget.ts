@@ -91,6 +91,7 @@ export class DataBudget {
   }
 
   #wake(first: SessionBudget): void {
+    if (this.#waiters.size === 0) return; // every command releases: the usual case costs nothing
     // The session that freed room looks first (its own next command), then the others in order.
     const order = [first, ...[...this.#waiters].filter((s) => s !== first)];
     for (const s of order) {
