@@ -1,8 +1,9 @@
 // A hostile initiator over a raw socket: it logs in with the largest lengths
 // the target allows, fills its CmdSN window with WRITEs announcing 64 MiB,
 // adds immediate WRITEs, and answers every R2T except each command's first,
-// so no command ever completes. What it makes the target hold is what
-// bench/hostile.ts measures.
+// so no command ever completes. As a reader it sends READs of 64 MiB instead
+// (the window and the immediate ones) and then never reads its socket again.
+// What it makes the target hold is what bench/hostile.ts measures.
 import { connect, type Socket } from 'node:net';
 
 const BHS = 48;
@@ -14,8 +15,10 @@ export interface HostileOptions {
   readonly initiatorName: string;
   /** Announced length of each WRITE (default 64 MiB). */
   readonly length?: number;
-  /** Immediate WRITEs sent beside the windowed ones (default 400). */
+  /** Immediate commands sent beside the windowed ones (default 400). */
   readonly immediate?: number;
+  /** 'writer' (the default) or 'reader': READ(16)s from LBA 0, the socket never read after login. */
+  readonly mode?: 'writer' | 'reader';
 }
 
 export interface HostileStats {
@@ -62,7 +65,7 @@ export class HostileInitiator {
   }
 
   static async start(options: HostileOptions): Promise<HostileInitiator> {
-    const o = { length: 64 * 1024 * 1024, immediate: 400, ...options };
+    const o = { length: 64 * 1024 * 1024, immediate: 400, mode: 'writer' as const, ...options };
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host: '127.0.0.1', port: o.port }, () => resolve(s));
       s.once('error', reject);
@@ -80,7 +83,7 @@ export class HostileInitiator {
   #login(): Promise<void> {
     const data = text({
       InitiatorName: this.#o.initiatorName, TargetName: this.#o.targetName, SessionType: 'Normal',
-      HeaderDigest: 'None', DataDigest: 'None', MaxRecvDataSegmentLength: '262144', MaxBurstLength: '16776192',
+      HeaderDigest: 'None', DataDigest: 'None', MaxRecvDataSegmentLength: this.#o.mode === 'reader' ? '16777215' : '262144', MaxBurstLength: '16776192',
       FirstBurstLength: '16776192', InitialR2T: 'Yes', ImmediateData: 'No', MaxOutstandingR2T: '65535',
     });
     const isid = Buffer.from([0x80, 0, 0, 0x0b, 0xad, Math.floor(Math.random() * 256)]);
@@ -91,6 +94,19 @@ export class HostileInitiator {
     return new Promise((resolve) => {
       this.#loggedIn = resolve;
       this.#socket.write(Buffer.concat([login, data, Buffer.alloc(pad4(data.length) - data.length)]));
+    });
+  }
+
+  #command(itt: number, cmdSN: number, immediate: boolean): Buffer {
+    return this.#o.mode === 'reader' ? this.#read(itt, cmdSN, immediate) : this.#write(itt, cmdSN, immediate);
+  }
+
+  #read(itt: number, cmdSN: number, immediate: boolean): Buffer {
+    return bhs(0x01 | (immediate ? 0x40 : 0), 0xc1, itt, (b) => {
+      b.writeUInt32BE(this.#o.length, 20);
+      b.writeUInt32BE(cmdSN, 24);
+      b[32] = 0x88; // READ(16) of the length in 512-byte blocks from LBA 0
+      b.writeUInt32BE(this.#o.length / 512, 42);
     });
   }
 
@@ -107,11 +123,12 @@ export class HostileInitiator {
   #flood(): void {
     const out: Buffer[] = [];
     while (((this.#maxCmdSN - this.#cmdSN) | 0) >= 0) {
-      out.push(this.#write(this.#itt++, this.#cmdSN++, false));
+      out.push(this.#command(this.#itt++, this.#cmdSN++, false));
       this.stats.commands++;
     }
-    for (; this.stats.immediate < this.#o.immediate; this.stats.immediate++) out.push(this.#write(this.#itt++, this.#cmdSN, true));
+    for (; this.stats.immediate < this.#o.immediate; this.stats.immediate++) out.push(this.#command(this.#itt++, this.#cmdSN, true));
     if (out.length > 0) this.#socket.write(Buffer.concat(out));
+    if (this.#o.mode === 'reader') this.#socket.pause(); // and never read again
   }
 
   #onData(chunk: Buffer): void {

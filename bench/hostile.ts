@@ -1,7 +1,8 @@
 // npm run bench -- hostile [--sessions 1,2,8] [--size 256M] [--bs 1M]
-// The gateway's peak RSS with N hostile sessions (bench/hostile-initiator.ts:
+// The gateway's peak RSS with N hostile writers (bench/hostile-initiator.ts:
 // WRITEs announcing 64 MiB, every R2T answered but each command's first,
-// 400 immediate WRITEs) beside N well-behaved sessions streaming disk writes
+// 400 immediate WRITEs) and N hostile readers (READs of 64 MiB, the socket
+// never read) beside N well-behaved sessions streaming disk writes
 // at full speed (iscsi-tape-bench --disk), and their throughput against the
 // same N sessions alone. One fresh target per N: VmHWM is the process's peak.
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ export interface HostileRun {
   readonly peakMiB: number;
   readonly hostileSentMiB: number;
   readonly hostileClosed: number;
+  readonly readers: number;
 }
 
 const status = (pid: number | undefined, key: 'VmHWM' | 'VmRSS'): number => {
@@ -42,9 +44,12 @@ async function streams(url: string, n: number, size: string, bs: string, tag: st
   });
 }
 
-/** One fresh target: N well-behaved sessions alone, then beside N hostile ones. */
-export async function hostileRun(n: number, o: { size: string; bs: string; settleMs?: number }): Promise<HostileRun> {
-  const diskBytes = Math.max(1, n) * parseSize(o.size);
+const READ_LENGTH = 64 * 2 ** 20;
+
+/** One fresh target: N well-behaved sessions alone, then beside N hostile writers and `readers` hostile readers (default N). */
+export async function hostileRun(n: number, o: { size: string; bs: string; settleMs?: number; readers?: number }): Promise<HostileRun> {
+  const readers = o.readers ?? n;
+  const diskBytes = Math.max(READ_LENGTH, Math.max(1, n) * parseSize(o.size));
   const spec: TargetSpec = { iqn: `${IQN_PREFIX}:hostile`, luns: [{ lun: 0, type: 'disk', size: `${Math.ceil(diskBytes / 2 ** 20)}MiB` }] };
   const t = await startTarget(`bench-hostile-${n}`, [spec], { kind: 'ours' });
   const hostile: HostileInitiator[] = [];
@@ -56,6 +61,9 @@ export async function hostileRun(n: number, o: { size: string; bs: string; settl
     for (let i = 0; i < n; i++) {
       hostile.push(await HostileInitiator.start({ port: t.port, targetName: spec.iqn, initiatorName: `${IQN_PREFIX}:hostile-${i}` }));
     }
+    for (let i = 0; i < readers; i++) {
+      hostile.push(await HostileInitiator.start({ port: t.port, targetName: spec.iqn, initiatorName: `${IQN_PREFIX}:reader-${i}`, mode: 'reader', length: READ_LENGTH }));
+    }
     await new Promise((r) => setTimeout(r, o.settleMs ?? 2000)); // let them take what they can
     const besideMBps = await streams(url, n, o.size, o.bs, 'beside');
     const peakMiB = status(t.pid(), 'VmHWM');
@@ -63,6 +71,7 @@ export async function hostileRun(n: number, o: { size: string; bs: string; settl
       sessions: n, aloneMBps, besideMBps, rssStartMiB, peakAloneMiB, peakMiB,
       hostileSentMiB: Math.round(hostile.reduce((s, h) => s + h.stats.bytesSent, 0) / 2 ** 20),
       hostileClosed: hostile.filter((h) => h.stats.closed).length,
+      readers,
     };
   } finally {
     for (const h of hostile) h.stop();
@@ -80,7 +89,7 @@ export async function benchHostile(o: { sessions: number[]; size: string; bs: st
     console.error(`N=${n}: alone ${each(r.aloneMBps)} MB/s, beside hostile ${each(r.besideMBps)} MB/s, peak RSS ${r.peakMiB} MiB`);
     rows.push(r);
   }
-  console.log(`\nwell-behaved: iscsi-tape-bench --disk --mode write --bs ${o.bs} --size ${o.size} per session; hostile: WRITEs of 64 MiB, first R2T unanswered, 400 immediate`);
+  console.log(`\nwell-behaved: iscsi-tape-bench --disk --mode write --bs ${o.bs} --size ${o.size} per session; hostile: N writers (WRITEs of 64 MiB, first R2T unanswered, 400 immediate) and N readers (READs of 64 MiB, window and 400 immediate, socket never read)`);
   console.log(['N', 'alone MB/s (sum: each)', 'beside hostile MB/s', 'RSS start', 'peak alone', 'peak beside', 'hostile sent', 'hostile closed'].join(' | '));
   for (const r of rows) {
     console.log([r.sessions, `${sum(r.aloneMBps)}: ${each(r.aloneMBps)}`, `${sum(r.besideMBps)}: ${each(r.besideMBps)}`,

@@ -5,6 +5,7 @@
 // the space); reads of deallocated blocks return zeros (LBPRZ = 1). The map is
 // saved beside the file (<path>.unmapped.json) on flush and close; a file
 // found without a map is treated as fully mapped.
+import { readSync, writeSync } from 'node:fs';
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { openPrivate, writeFilePrivate } from '../../tapes/private-fs.ts';
 import type { BlockBackend, ExtentStatus } from '../../scsi/sbc/block-backend.ts';
@@ -20,6 +21,15 @@ export interface SparseFileOptions {
 type Extent = readonly [bigint, bigint]; // [start, end)
 
 const ZERO_CHUNK = 1 << 20;
+
+/**
+ * Reads and writes up to this size are made with a plain pread/pwrite on the
+ * event loop: to the page cache they take a few microseconds, far less than
+ * a round trip through libuv's thread pool (dispatch, wake-up, completion,
+ * promise), which was most of a small random write's cost. Larger transfers
+ * stay asynchronous so that they never hold the event loop long.
+ */
+const SYNC_IO_MAX = 64 * 1024;
 
 export class SparseFileBackend implements BlockBackend {
   readonly blockSize: number;
@@ -58,14 +68,18 @@ export class SparseFileBackend implements BlockBackend {
     // READ was a measurable share of the disk path's CPU and GC.
     const buf = Buffer.allocUnsafe(blocks * this.blockSize);
     if (blocks === 0) return buf;
-    const { bytesRead } = await this.#fh.read(buf, 0, buf.length, Number(lba) * this.blockSize);
+    const at = Number(lba) * this.blockSize;
+    const bytesRead = buf.length <= SYNC_IO_MAX ? readSync(this.#fh.fd, buf, 0, buf.length, at) : (await this.#fh.read(buf, 0, buf.length, at)).bytesRead;
     if (bytesRead < buf.length) buf.fill(0, bytesRead);
     return buf;
   }
 
   async write(lba: bigint, data: Buffer): Promise<void> {
     if (data.length === 0) return;
-    await this.#fh.write(data, 0, data.length, Number(lba) * this.blockSize);
+    const at = Number(lba) * this.blockSize;
+    if (data.length <= SYNC_IO_MAX) {
+      for (let done = 0; done < data.length; ) done += writeSync(this.#fh.fd, data, done, data.length - done, at + done);
+    } else await this.#fh.write(data, 0, data.length, at);
     this.#setUnmapped(lba, lba + BigInt(data.length / this.blockSize), false);
   }
 
@@ -121,25 +135,29 @@ export class SparseFileBackend implements BlockBackend {
     return out;
   }
 
-  /** Mark [start, end) deallocated (true) or mapped (false), keeping the list sorted and merged. */
+  /**
+   * Mark [start, end) deallocated (true) or mapped (false), keeping the list
+   * sorted and merged. Only the extents that touch the range are replaced
+   * (found by binary search): a write to blocks already mapped, the common
+   * case on a live disk, changes nothing and costs O(log n).
+   */
   #setUnmapped(start: bigint, end: bigint, unmapped: boolean): void {
-    const next: Extent[] = [];
-    for (const [s, e] of this.#unmapped) {
-      if (e <= start || s >= end) next.push([s, e]);
-      else {
-        if (s < start) next.push([s, start]);
-        if (e > end) next.push([end, e]);
-      }
+    const list = this.#unmapped;
+    // Deallocating merges with neighbours that merely touch the range; mapping cuts only those that overlap it.
+    const i = firstEndingAfter(list, start, unmapped);
+    let j = i;
+    while (j < list.length && (unmapped ? list[j]![0] <= end : list[j]![0] < end)) j++;
+    if (!unmapped && i === j) return; // nothing deallocated in the range: nothing to change
+    const replace: Extent[] = [];
+    if (unmapped) {
+      const s = i < j && list[i]![0] < start ? list[i]![0] : start;
+      const e = i < j && list[j - 1]![1] > end ? list[j - 1]![1] : end;
+      replace.push([s, e]);
+    } else {
+      if (list[i]![0] < start) replace.push([list[i]![0], start]);
+      if (list[j - 1]![1] > end) replace.push([end, list[j - 1]![1]]);
     }
-    if (unmapped) next.push([start, end]);
-    next.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const merged: Extent[] = [];
-    for (const x of next) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last[1] >= x[0]) merged[merged.length - 1] = [last[0], x[1] > last[1] ? x[1] : last[1]];
-      else merged.push(x);
-    }
-    this.#unmapped = merged;
+    list.splice(i, j - i, ...replace);
     this.#mapDirty = true;
   }
 
@@ -164,4 +182,17 @@ async function loadMap(path: string, blockCount: bigint): Promise<Extent[] | und
   } catch {
     return undefined;
   }
+}
+
+/** The index of the first extent whose end is after `at` (or at it, when `touching`): binary search. */
+function firstEndingAfter(list: readonly Extent[], at: bigint, touching: boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = list[mid]![1];
+    if (touching ? e >= at : e > at) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }

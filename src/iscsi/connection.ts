@@ -1,6 +1,6 @@
 // One TCP connection (RFC 7143 §4.2, §7 at ErrorRecoveryLevel 0): framing,
 // the login phase, then hand-over to the full feature phase. Owns StatSN, the
-// Target Transfer Tags and the write path (corked writev of header + data views).
+// Target Transfer Tags (the output side is pdu-writer.ts).
 import type { Socket } from 'node:net';
 import { DEFAULT_MAX_RECV_DATA_SEGMENT_LENGTH, LoginStatus } from './constants.ts';
 import { FullFeaturePhase, type Channel } from './full-feature.ts';
@@ -8,9 +8,10 @@ import { LoginNegotiator, type LoginConfig, type LoginReply, type LoginResult } 
 import type { Logger } from './logger.ts';
 import { defaultParams, type SessionParams } from './negotiation.ts';
 import { NopKeepAlive } from './nop.ts';
-import { encodePdu, frame, type TargetPdu } from './pdu-serializer.ts';
+import type { TargetPdu } from './pdu-serializer.ts';
 import { isFramingError, PduParser } from './pdu-parser.ts';
 import { decodePdu, type InitiatorPdu, type LoginRequestPdu } from './pdu.ts';
+import { PduWriter } from './pdu-writer.ts';
 import type { LogLimiter } from './auth-throttle.ts';
 import type { Session } from './session.ts';
 import type { ScsiTask, Stamp } from './task.ts';
@@ -35,7 +36,7 @@ export interface ConnectionHost {
   /** An authentication failure of `initiatorName` from `address`: how long to wait before answering it (ms). */
   authFailed(initiatorName: string | undefined, address: string): number;
   authSucceeded(initiatorName: string, address: string): void;
-  /** A session has write commands waiting for Data-Out budget (R2Ts held back). */
+  /** A session has commands waiting for data budget (R2Ts and reads held back). */
   budgetExceeded(session: Session, peer: string): void;
   readonly advertisedAddress: string | undefined;
   targets(): readonly TargetDefinition[];
@@ -48,9 +49,6 @@ export interface ConnectionHost {
 
 type Phase = 'login' | 'full' | 'logout' | 'closed';
 
-/** Pause reading when this much is queued for the socket. */
-const WRITE_HIGH_WATER = 16 * 1024 * 1024;
-
 export class Connection {
   readonly #socket: Socket;
   readonly #host: ConnectionHost;
@@ -59,6 +57,7 @@ export class Connection {
   readonly #login: LoginNegotiator;
   readonly #channel: Channel;
   readonly #nop: NopKeepAlive;
+  readonly #out: PduWriter;
   #phase: Phase = 'login';
   #full: FullFeaturePhase | undefined;
   #session: Session | undefined;
@@ -66,11 +65,7 @@ export class Connection {
   #statSN = 1;
   #cid = 0;
   #loginCmdSN = 0;
-  #headerDigest = false;
-  #dataDigest = false;
   #nextTtt = 1;
-  #corked = false;
-  #paused = false;
   #loginTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
 
@@ -85,8 +80,8 @@ export class Connection {
     this.#nop = new NopKeepAlive(this.#channel, host.nopIntervalMs, host.nopTimeoutMs);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
+    this.#out = new PduWriter(socket, () => this.#pump());
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('drain', () => this.#onDrain());
     socket.on('error', (err) => this.#log.debug('socket error', { peer: this.peer, error: err.message }));
     socket.on('close', () => this.#closed());
     this.#loginTimer = setTimeout(() => {
@@ -108,6 +103,11 @@ export class Connection {
 
   get session(): Session | undefined {
     return this.#session;
+  }
+
+  /** Bytes queued for the socket besides budgeted Data-In. */
+  get queuedOutput(): number {
+    return this.#out.unbudgeted;
   }
 
   /** Drop the connection now (ERL 0 recovery is the initiator's re-login). */
@@ -159,7 +159,7 @@ export class Connection {
         return conn.#phase === 'closed';
       },
       stamp: () => this.#stamp(),
-      send: (pdu) => this.#send(pdu),
+      send: (pdu, flushed, budgeted) => this.#send(pdu, flushed, budgeted),
       reject: (pdu, reason) => this.#reject(pdu, reason),
       fatal: (reason, meta) => this.#fatal(reason, meta),
       allocateTtt: () => this.#allocateTtt(),
@@ -184,7 +184,7 @@ export class Connection {
   }
 
   #pump(): void {
-    while (this.#phase !== 'closed' && !this.#paused) {
+    while (this.#phase !== 'closed' && !this.#out.paused) {
       const r = this.#parser.next();
       if (r === undefined) return;
       if (isFramingError(r)) {
@@ -207,13 +207,6 @@ export class Connection {
         return;
       }
     }
-  }
-
-  #onDrain(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.#socket.resume();
-    this.#pump();
   }
 
   #receive(pdu: InitiatorPdu): void {
@@ -244,23 +237,12 @@ export class Connection {
     };
   }
 
-  #send(pdu: TargetPdu): void {
-    if (this.#phase === 'closed' || this.#socket.destroyed) return;
-    const socket = this.#socket;
-    if (!this.#corked) {
-      // Coalesce everything written in this tick into one writev.
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
+  #send(pdu: TargetPdu, flushed?: () => void, budgeted?: number): void {
+    if (this.#phase === 'closed') {
+      flushed?.();
+      return;
     }
-    for (const b of frame(encodePdu(pdu), this.#headerDigest, this.#dataDigest)) socket.write(b);
-    if (!this.#paused && socket.writableLength > WRITE_HIGH_WATER) {
-      this.#paused = true;
-      socket.pause();
-    }
+    this.#out.send(pdu, flushed, budgeted);
   }
 
   #reject(pdu: InitiatorPdu, reason: number): void {
@@ -321,8 +303,8 @@ export class Connection {
         // Digests and our MaxRecvDataSegmentLength apply from the next PDU on.
         this.#phase = 'full';
         this.#full = new FullFeaturePhase(this.#channel, opened, this.#nop);
-        this.#headerDigest = this.#params.headerDigest;
-        this.#dataDigest = this.#params.dataDigest;
+        this.#out.headerDigest = this.#params.headerDigest;
+        this.#out.dataDigest = this.#params.dataDigest;
         this.#parser.headerDigest = this.#params.headerDigest;
         this.#parser.dataDigest = this.#params.dataDigest;
         this.#parser.maxDataSegmentLength = this.#params.maxRecvDataSegmentLength;
@@ -333,8 +315,8 @@ export class Connection {
           target: step.result.target?.iqn,
           type: step.result.sessionType,
           tsih: opened.tsih,
-          headerDigest: this.#headerDigest,
-          dataDigest: this.#dataDigest,
+          headerDigest: this.#params.headerDigest,
+          dataDigest: this.#params.dataDigest,
         });
         if (this.#loginTimer !== undefined) clearTimeout(this.#loginTimer);
         this.#loginTimer = undefined;

@@ -1,4 +1,9 @@
-// Bounds on Data-Out held in memory: per session and for the whole target.
+// Bounds on data held in memory: per session and for the whole target.
+//
+// A read command reserves its read length before the logical unit produces
+// its data, and gives it back once its Data-In was written to the socket
+// (ScsiTask.dataInSent): an initiator that does not read holds at most its
+// reservations, and its later reads wait.
 //
 // A write command reserves its Expected Data Transfer Length before any of
 // its data is solicited (the first R2T) or accepted (immediate and
@@ -45,7 +50,7 @@ export class DataBudget {
     return this.#reserved;
   }
 
-  /** Bytes of Data-Out memory held now (received or being received). */
+  /** Bytes of data memory held now: Data-Out received, Data-In not yet written to the socket. */
   get allocated(): number {
     return this.#allocated;
   }
@@ -86,6 +91,7 @@ export class DataBudget {
   }
 
   #wake(first: SessionBudget): void {
+    if (this.#waiters.size === 0) return; // every command releases: the usual case costs nothing
     // The session that freed room looks first (its own next command), then the others in order.
     const order = [first, ...[...this.#waiters].filter((s) => s !== first)];
     for (const s of order) {

@@ -27,7 +27,12 @@ export interface Channel {
   readonly closed: boolean;
   /** Sequence numbers for the next PDU (StatSN advances only where asked). */
   stamp(): Stamp;
-  send(pdu: TargetPdu): void;
+  /**
+   * Queue a PDU for the socket; `flushed` is called once it was written out
+   * (or the connection is gone). `budgeted`: bytes queued up to this PDU that
+   * the data budget holds until then (they do not pause the input).
+   */
+  send(pdu: TargetPdu, flushed?: () => void, budgeted?: number): void;
   reject(pdu: InitiatorPdu, reason: number): void;
   /** A protocol error at ERL 0: log and drop the connection (the session goes with it). */
   fatal(reason: string, meta?: Record<string, unknown>): void;

@@ -1,4 +1,4 @@
-// What one target lets initiators hold: Data-Out memory, sessions,
+// What one target lets initiators hold: Data-Out and Data-In memory, sessions,
 // connections, file descriptors, idle discovery sessions, and how fast
 // authentication failures are answered. Each has a default that keeps the
 // process well under 1 GiB and within its descriptor limit whatever
@@ -6,9 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface IscsiLimits {
-  /** Bytes of Data-Out one session may have reserved (a write's whole transfer is reserved before its data is solicited). */
+  /** Bytes of data one session may have reserved (a write's whole transfer before its data is solicited, a read's length from before it is produced until its Data-In left on the socket). */
   readonly maxBufferedPerSession: number;
-  /** Bytes of Data-Out all sessions together may have reserved. */
+  /** Bytes of data all sessions together may have reserved. */
   readonly maxBuffered: number;
   /** Sessions (normal and discovery) in all. */
   readonly maxSessions: number;

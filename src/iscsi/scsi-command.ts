@@ -12,9 +12,20 @@ import { Sense } from '../../scsi/sense.ts';
 import { Status } from '../../scsi/command.ts';
 import type { ScsiResult } from '../../scsi/command.ts';
 
+/** Bytes a task reserves: a write's transfer, or a read's length (a bidirectional command's write part only). */
+function budgetNeed(task: ScsiTask): number {
+  if (task.write) return task.expectedLength;
+  return task.read ? task.readLength : 0;
+}
+
+function grant(task: ScsiTask, n: number): void {
+  if (task.write) task.reserved = n;
+  else task.readReserved = n;
+}
+
 export class ScsiCommands {
   readonly #ch: Channel;
-  /** Write tasks waiting for the session's Data-Out budget, oldest first: their R2Ts are held back. */
+  /** Tasks waiting for the session's data budget, oldest first: write R2Ts and reads are held back. */
   readonly #waiting: ScsiTask[] = [];
 
   constructor(ch: Channel) {
@@ -85,27 +96,32 @@ export class ScsiCommands {
   }
 
   /**
-   * Reserve a write's whole transfer in the Data-Out budget (DataBudget).
-   * Without room, a command whose data is all solicited waits (its R2Ts are
-   * held back until reservations are released); one whose immediate or
-   * unsolicited data cannot be held back is answered TASK SET FULL (SAM-5),
-   * and its unsolicited Data-Out is discarded. Once a task waits, later ones
-   * queue behind it: a later task that held budget while an earlier one on
-   * the same logical unit waited for it would never run.
+   * Reserve a task's data in the budget (DataBudget): a write's whole
+   * transfer before any of it is solicited, a read's length before the
+   * logical unit produces it (held until its Data-In left on the socket).
+   * Without room, a read waits (it is not dispatched), and so does a write
+   * whose data is all solicited (its R2Ts are held back) until reservations
+   * are released; a write whose immediate or unsolicited data cannot be held
+   * back is answered TASK SET FULL (SAM-5), and its unsolicited Data-Out is
+   * discarded. Once a task waits, later ones queue behind it: a later task
+   * that held budget while an earlier one on the same logical unit waited for
+   * it would never run. Tasks that hold a reservation were all admitted
+   * before any that waits, so they can always finish and give it back.
    */
   #reserve(task: ScsiTask, session: Session): boolean {
-    const need = task.write ? task.expectedLength : 0;
+    const need = budgetNeed(task);
     if (need === 0) return true;
     if (this.#waiting.length === 0 && session.budget.tryReserve(need)) {
-      task.reserved = need;
+      grant(task, need);
       return true;
     }
-    if (task.received > 0 || task.expectsUnsolicited) {
-      this.#ch.log.debug('no Data-Out budget: TASK SET FULL', { peer: this.#ch.peer, initiator: session.initiatorName, itt: task.itt, length: need });
+    if (task.write && (task.received > 0 || task.expectsUnsolicited)) {
+      this.#ch.log.debug('no data budget: TASK SET FULL', { peer: this.#ch.peer, initiator: session.initiatorName, itt: task.itt, length: need });
       task.release(undefined);
       this.sendResult(task, { status: Status.TASK_SET_FULL });
       return false;
     }
+    if (!task.write) task.state = 'receiving'; // not ready to run until its reservation is granted
     session.addTask(task);
     if (this.#waiting.push(task) === 1) {
       session.budget.whenRoom(() => this.#retryWaiting(session));
@@ -121,13 +137,18 @@ export class ScsiCommands {
         this.#waiting.shift();
         continue;
       }
-      if (!session.budget.tryReserve(task.expectedLength)) {
+      const need = budgetNeed(task);
+      if (!session.budget.tryReserve(need)) {
         session.budget.whenRoom(() => this.#retryWaiting(session));
         return;
       }
-      task.reserved = task.expectedLength;
+      grant(task, need);
       this.#waiting.shift();
-      this.#sendR2Ts(task);
+      if (task.write) this.#sendR2Ts(task);
+      else {
+        task.state = 'ready';
+        session.taskReady(task);
+      }
     }
   }
 
@@ -210,6 +231,16 @@ export class ScsiCommands {
       const dataIn = task.read ? Math.min(result.dataIn?.length ?? 0, task.readLength) : 0;
       this.#ch.log.debug('task done', { peer: this.#ch.peer, lun: task.lun, opcode: task.cdb[0], status: result.status, dataIn });
     }
-    for (const p of responsePdus(task, result, this.#ch.params, this.#ch.stamp())) this.#ch.send(p);
+    const pdus = responsePdus(task, result, this.#ch.params, this.#ch.stamp());
+    if (task.readReserved === 0) {
+      for (const p of pdus) this.#ch.send(p);
+      return;
+    }
+    // The read's budget stays taken until its last PDU was written to the socket.
+    const length = Math.min(result.dataIn?.length ?? 0, task.readLength);
+    task.sendingDataIn(length);
+    const last = pdus.length - 1;
+    for (let i = 0; i < last; i++) this.#ch.send(pdus[i]!);
+    this.#ch.send(pdus[last]!, () => task.dataInSent(), length);
   }
 }

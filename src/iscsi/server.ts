@@ -134,7 +134,7 @@ export class IscsiServer {
       budgetExceeded: (session, peer) => {
         const extra = this.#budgetLog.allow();
         if (extra === undefined) return;
-        this.#log.warn('Data-Out budget spent: holding back R2Ts', {
+        this.#log.warn('data budget spent: holding back R2Ts and reads', {
           peer,
           initiator: session.initiatorName,
           sessionReserved: session.budget.reserved,
@@ -232,7 +232,14 @@ export class IscsiServer {
     }));
   }
 
-  /** Data-Out held now and reserved (bytes). */
+  /** Bytes queued for sockets besides budgeted Data-In, in all connections. */
+  queuedOutput(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.queuedOutput;
+    return n;
+  }
+
+  /** Data held now and reserved (bytes). */
   dataBudget(): { reserved: number; allocated: number; peakAllocated: number } {
     const b = this.#budget;
     return { reserved: b.reserved, allocated: b.allocated, peakAllocated: b.peakAllocated };

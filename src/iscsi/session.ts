@@ -34,7 +34,7 @@ export interface SessionInit {
   readonly cmdSN: number;
   readonly queueDepth: number;
   readonly logger: Logger;
-  /** The session's share of the target's Data-Out budget. */
+  /** The session's share of the target's data budget (Data-Out and Data-In). */
   readonly budget?: SessionBudget;
   /** Sends a finished task's response (the connection). */
   readonly complete: (task: ScsiTask, result: ScsiResult) => void;

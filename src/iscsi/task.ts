@@ -89,12 +89,22 @@ export class ScsiTask {
   settled: Promise<void> | undefined;
 
   /**
-   * Bytes of the target's Data-Out budget this task holds (DataBudget): its
-   * whole transfer, reserved before any of it is solicited or accepted.
+   * Bytes of the target's data budget this task holds (DataBudget) for its
+   * Data-Out: its whole transfer, reserved before any of it is solicited or
+   * accepted. Given back when the task settled.
    */
   reserved = 0;
+  /**
+   * Bytes of the budget this task holds for its Data-In: its read length,
+   * reserved before the logical unit produces any of it. Given back when the
+   * connection has written the Data-In out (dataInSent), so reads that the
+   * initiator does not take off the socket hold their budget.
+   */
+  readReserved = 0;
   #memory: DataOutBuffer | undefined;
-  #releaseReservation: ((n: number) => void) | undefined;
+  #budget: { allocated(delta: number): void; release(n: number): void } | undefined;
+  #dataInHeld = 0;
+  #dataInSending = false;
   /** Created on first use: most tasks are never aborted and nothing asks for their signal. */
   #abort: AbortController | undefined;
   #received = 0;
@@ -121,13 +131,13 @@ export class ScsiTask {
     this.write = init.write;
     this.expectedLength = init.expectedLength;
     this.readLength = init.readLength;
+    this.#budget = budget;
     if (!this.write) {
       this.state = 'ready';
       return;
     }
     const edtl = this.expectedLength;
     const imm = init.immediateData;
-    this.#releaseReservation = budget && ((n) => budget.release(n));
     if (edtl > 0) {
       const memory = (this.#memory = new DataOutBuffer(edtl, budget && ((d) => budget.allocated(d))));
       if (imm.length === edtl) {
@@ -165,13 +175,39 @@ export class ScsiTask {
     this.#memory = undefined;
     const n = this.reserved;
     this.reserved = 0;
-    // Also without a reservation: a write that waited for one and went away may unblock those behind it.
-    if (n > 0 || this.write) this.#releaseReservation?.(n);
+    // Also without a reservation: a task that waited for one and went away may unblock those behind it.
+    if (n > 0 || this.write || this.read) this.#budget?.release(n);
+    if (!this.#dataInSending) this.dataInSent();
   }
 
   /** Accounted against a budget and not holding its reservation yet: no data may be solicited. */
   get waitingForBudget(): boolean {
-    return this.#releaseReservation !== undefined && this.reserved === 0 && this.expectedLength > 0;
+    return this.#budget !== undefined && this.reserved === 0 && this.expectedLength > 0;
+  }
+
+  /**
+   * The connection queues `length` bytes of Data-In for the socket: what was
+   * reserved beyond them is given back now (a tape block shorter than the
+   * read length), the rest once dataInSent() is called.
+   */
+  sendingDataIn(length: number): void {
+    const keep = Math.min(length, this.readReserved);
+    const excess = this.readReserved - keep;
+    this.readReserved = keep;
+    this.#dataInSending = true;
+    this.#dataInHeld = keep;
+    this.#budget?.allocated(keep);
+    if (excess > 0) this.#budget?.release(excess);
+  }
+
+  /** The Data-In left (or never will): the read reservation is given back. Idempotent. */
+  dataInSent(): void {
+    const n = this.readReserved;
+    const held = this.#dataInHeld;
+    this.readReserved = 0;
+    this.#dataInHeld = 0;
+    if (held > 0) this.#budget?.allocated(-held);
+    if (n > 0) this.#budget?.release(n);
   }
 
   /** Whether unsolicited Data-Out (RFC 7143 §11.3.4) may still follow the command. */

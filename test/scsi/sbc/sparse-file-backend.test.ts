@@ -51,3 +51,33 @@ test('the extent map survives a reopen', async (t) => {
     await b.close();
   });
 });
+
+test('the deallocated map follows a random mix of writes and UNMAPs block for block', async (t) => {
+  await withFile(async (path) => {
+    const blocks = 96;
+    const b = await SparseFileBackend.open({ path, sizeBytes: blocks * 512 });
+    const model = Array.from({ length: blocks }, () => false); // mapped?
+    let x = 7;
+    const rnd = (n: number): number => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x % n);
+    for (let step = 0; step < 400; step++) {
+      const lba = rnd(blocks - 1);
+      const n = 1 + rnd(Math.min(8, blocks - lba));
+      const map = rnd(3) !== 0;
+      if (map) await b.write(BigInt(lba), Buffer.alloc(n * 512, 1));
+      else await b.unmap(BigInt(lba), BigInt(n));
+      for (let i = lba; i < lba + n; i++) model[i] = map;
+      // Walk the extents the backend reports and compare with the model.
+      for (let at = 0; at < blocks; ) {
+        const st = await b.extentStatus(BigInt(at));
+        const len = Number(st.blocks);
+        t.true(len > 0);
+        for (let i = at; i < at + len; i++) if (model[i] !== st.mapped) return t.fail(`step ${step}: block ${i} mapped=${st.mapped}, model ${model[i]}`);
+        // Extents are maximal: the next block differs.
+        if (at + len < blocks && model[at + len] === st.mapped) return t.fail(`step ${step}: extent at ${at} not merged`);
+        at += len;
+      }
+    }
+    t.pass();
+    await b.close();
+  });
+});
