@@ -5,6 +5,7 @@
 // of an s3vtl library with one 4 GiB cartridge that loadDrive() moves in with MOVE MEDIUM first.
 // s3: see bench/s3.ts (tape writes to the S3 store on an RGW beside that RGW's PUT ceiling).
 //   node --import=tsx bench/run.ts disk|tape [--reps 3] [--size 1G] [--only tgt|ours] [--case 'var qd1'] [--mode write]
+//   node --import=tsx bench/run.ts cdp [--size 1G] [--commands 2000] [--lag-seconds 30] [--idle-seconds 30] (bench/cdp.ts)
 //   node --import=tsx bench/run.ts s3 [--reps 1] [--size 1G] [--segment SIZE] [--query k=v&...] [--no-verify]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,17 +23,29 @@ const { values: o, positionals } = parseArgs({
     // disk/tape: run only the cases whose name contains this; iscsi-tape-bench --mode (both, write: no read-back)
     case: { type: 'string' }, mode: { type: 'string', default: 'both' },
     // s3 mode: segment size override, extra s3:// query options, uploads in flight, read-back check
+    // cdp mode: 4 KiB writes per latency case (64 KiB: a quarter), steady-load and idle windows
+    commands: { type: 'string', default: '2000' }, 'lag-seconds': { type: 'string', default: '30' }, 'idle-seconds': { type: 'string', default: '30' },
     segment: { type: 'string' }, query: { type: 'string' }, concurrency: { type: 'string', default: '4' }, 'no-verify': { type: 'boolean', default: false },
   },
 });
 const kind = positionals[0];
+const parseBytes = (s: string): number => {
+  const m = /^(\d+)([KMG]?)(i?B)?$/i.exec(s);
+  if (!m) throw new Error(`bad size ${s} (e.g. 64M, 1G)`);
+  return Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase());
+};
 if (kind === 's3') {
   const { benchS3 } = await import('./s3.ts');
   await benchS3({ size: o.size!, reps: Number(o.reps ?? '1'), verify: !o['no-verify'], concurrency: Number(o.concurrency),
     ...(o.segment !== undefined && { segment: o.segment }), ...(o.query !== undefined && { query: o.query }) });
   process.exit(0);
 }
-if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3 [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
+if (kind === 'cdp') {
+  const { benchCdp } = await import('./cdp.ts');
+  const ok = await benchCdp({ size: parseBytes(o.size!), commands: Number(o.commands), lagSeconds: Number(o['lag-seconds']), idleSeconds: Number(o['idle-seconds']) });
+  process.exit(ok ? 0 : 1);
+}
+if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3|cdp [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
 o.reps ??= '3';
 const SMALL = '64M'; // size of the 8 KiB-block runs
 
