@@ -4,6 +4,9 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { percentile } from './cdp-latency.ts';
 
+/** Wall clock in fractional ms (the journal keys carry µs). */
+export const wallMs = (): number => performance.timeOrigin + performance.now();
+
 export interface StoredObject { key: string; size: number }
 
 export async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<StoredObject[]> {
@@ -25,8 +28,7 @@ export function journalLastMs(key: string): number | undefined {
 
 /**
  * Polls the volume's journal listing every `everyMs` and keeps, for each poll, when it saw the
- * store's newest journaled instant. A write acknowledged at A is in the store once a journal
- * object ending at or after A is listed (objects are shipped in sequence order).
+ * store's newest journaled instant (objects are shipped in sequence order).
  */
 export class JournalWatch {
   readonly #seen: { at: number; newest: number }[] = [];
@@ -37,7 +39,7 @@ export class JournalWatch {
     this.#loop = (async () => {
       while (!this.#stop) {
         const keys = await listObjects(s3, bucket, prefix).catch(() => []);
-        const at = Date.now();
+        const at = wallMs();
         const newest = Math.max(-Infinity, ...keys.map((k) => journalLastMs(k.key) ?? -Infinity));
         this.#seen.push({ at, newest });
         await new Promise((r) => setTimeout(r, everyMs));
@@ -45,11 +47,15 @@ export class JournalWatch {
     })();
   }
 
-  /** ms from each ack to the first poll that saw it in the store; NaN for one never seen. */
-  lags(acks: number[]): number[] {
-    return acks.map((a) => {
-      const s = this.#seen.find((x) => x.newest >= a);
-      return s ? s.at - a : NaN;
+  /**
+   * ms from each ack to the first poll that saw the write in the store; NaN for one never seen.
+   * Writes are one at a time with a pause between them: the first journal entry timed at or
+   * after a write's send time is that write (the previous one was acknowledged before it).
+   */
+  lags(writes: { sent: number; acked: number }[]): number[] {
+    return writes.map((w) => {
+      const s = this.#seen.find((x) => x.newest >= w.sent);
+      return s ? s.at - w.acked : NaN;
     });
   }
 

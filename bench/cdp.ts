@@ -6,7 +6,8 @@
 //      every target's written region is read back against a model;
 //   2. the volume is filled (256 KiB writes) so a restore has a whole image to fetch;
 //   3. lag from a write's acknowledgement to its journal object being listed in RGW, under a
-//      steady 4 KiB load, from a direct S3 client polling the journal keys (their time ranges);
+//      steady 4 KiB load (qd1, 10 ms apart), from a direct S3 client polling the journal keys
+//      (their time ranges) every 50 ms: a figure is late by up to one poll;
 //   4. store requests during that load and during an idle window, from the counting proxy
 //      (bench/s3-proxy.ts) the gateway talks through, extrapolated to an hour;
 //   5. `cdp restore --newest` MB/s from RGW beside RGW's raw GET rate of the volume's objects
@@ -22,7 +23,7 @@ import { s3Client } from '../integration/lib/store.ts';
 import { startTarget, type Target } from '../integration/lib/target.ts';
 import { freePort, run, SHARED, sleep, workDir } from '../integration/lib/util.ts';
 import { BLOCK, fill, Lun, Payload, writeLatency, type Latency } from './cdp-latency.ts';
-import { getCeiling, JournalWatch, lagFigures, listObjects } from './cdp-store.ts';
+import { getCeiling, JournalWatch, lagFigures, listObjects, wallMs } from './cdp-store.ts';
 import { type CountingProxy, startCountingProxy } from './s3-proxy.ts';
 
 export interface CdpBenchOptions { size: number; commands: number; lagSeconds: number; idleSeconds: number }
@@ -131,17 +132,19 @@ export async function benchCdp(o: CdpBenchOptions): Promise<boolean> {
 
     // ---- 3 + 4. steady 4 KiB load: lag, requests under load ----
     proxy.reset();
-    const acks: number[] = [];
+    const acks: { sent: number; acked: number }[] = [];
     const tLoad = Date.now();
     while (Date.now() - tLoad < o.lagSeconds * 1000) {
       const lba = Math.floor(Math.random() * (size / 4096)) * 8;
-      await sides.cdp.write(lba, payload.next(4096));
-      acks.push(Date.now());
+      const data = payload.next(4096);
+      const sent = wallMs();
+      await sides.cdp.write(lba, data);
+      acks.push({ sent, acked: wallMs() });
       await sleep(10);
     }
     const loadS = (Date.now() - tLoad) / 1000;
     const underLoad = proxy.counts();
-    for (let i = 0; i < 200 && watch.newest() < acks.at(-1)!; i++) await sleep(50);
+    for (let i = 0; i < 200 && watch.newest() < acks.at(-1)!.sent; i++) await sleep(50);
     await watch.stop();
     const lag = lagFigures(watch.lags(acks));
     if (lag.unseen > 0) failures.push(`${lag.unseen} acknowledged writes never appeared in a journal object in the store`);
