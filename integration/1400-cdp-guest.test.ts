@@ -9,7 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { cdpInProcess } from './lib/cdp.ts';
+import { BLOCK, BlockClient, cdpInProcess } from './lib/cdp.ts';
+import { senseTriple } from './lib/initiator.ts';
 import { IQN_PREFIX } from './lib/config.ts';
 import { guestRun } from './lib/guest.ts';
 import { startTarget, type Target } from './lib/target.ts';
@@ -32,6 +33,8 @@ let bookmarkTime = '';
 let frozenAt = 0;
 let exposed: { iqn: string; lun: number } | undefined;
 let restored = '';
+let wpBit: boolean | undefined;
+let writeSense: ReturnType<typeof senseTriple> | undefined;
 const timing: string[] = [];
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -108,8 +111,15 @@ test.before(async (t) => {
   timing.push(`restore: ${Date.now() - t0} ms`);
 
   if (exposed) {
-    // QEMU's scsi-generic passthrough (run --lun) refuses a write-protected LUN ("Block node is
-    // read-only"): attach it read-only as QEMU's emulated SCSI disk; QEMU is still the initiator.
+    // What the target itself says of the exposed LUN: write protected, writes refused.
+    const c = await BlockClient.login(tg.port, exposed.iqn, exposed.lun, 'iqn.2026-11.org.s3vtl:it-cdp-guest-host');
+    const ms = await c.ini.command(exposed.lun, Buffer.from([0x1a, 0, 0x3f, 0, 255, 0]), { readLength: 255 });
+    wpBit = ms.status === 0 ? (ms.data[2]! & 0x80) !== 0 : undefined;
+    writeSense = senseTriple((await c.write(0, Buffer.alloc(BLOCK))).sense);
+    await c.logout();
+    // QEMU's iSCSI driver opens a LUN that reports write protection read-only, and then neither
+    // scsi-generic (run --lun) nor scsi-hd attach it unless the drive is declared readonly=on
+    // ("Block node is read-only"): attach it as QEMU's emulated SCSI disk, readonly=on.
     const url = `iscsi://127.0.0.1:${tg.port}/${exposed.iqn}/${exposed.lun}`;
     const qemu = ['-drive', `file=${url},if=none,id=pit,format=raw,readonly=on`, '-device', 'scsi-hd,drive=pit,bus=scsi0.0,channel=0,scsi-id=0,lun=0'];
     const r = await guestRun({
@@ -148,6 +158,8 @@ test.serial('the guest mirrors ext4 onto the CDP LUN, freezes for the bookmark, 
 
 test.serial('expose --bookmark: a second boot mounts the read-only LUN and finds the files identical', (t) => {
   t.truthy(exposed, 'expose printed {iqn, lun}');
+  t.true(wpBit, 'MODE SENSE of the exposed LUN: WP set');
+  t.deepEqual(writeSense, { key: 7, asc: 0x27, ascq: 0 }, 'a WRITE to the exposed LUN gets DATA PROTECT / WRITE PROTECTED');
   t.regex(sec('verify', 'lsscsi').text, /disk\s+\S+/, 'the exposed LUN is a disk in the guest');
   t.is(sec('verify', 'ro').text.trim(), '1', 'the guest sees a write-protected disk');
   t.is(sec('verify', 'fsck').rc, 0, `e2fsck -fn of the exposed LUN: ${sec('verify', 'fsck').text}`);
