@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh (npm run bench -- disk|tape|s3|hostile [--reps N] [--size 1G] [--only tgt|ours]):
+# bench/run.sh (npm run bench -- disk|tape|s3|hostile|cdp [--reps N] [--size 1G] [--only tgt|ours]):
 # Debian tgt and s3vtl side by side with iscsi-tape-bench (disk, tape), or tape writes to the
 # S3 store beside the RGW's PUT ceiling (s3); see bench/run.ts and bench/s3.ts.
 set -euo pipefail

@@ -6,6 +6,7 @@
 // s3: see bench/s3.ts (tape writes to the S3 store on an RGW beside that RGW's PUT ceiling).
 //   node --import=tsx bench/run.ts disk|tape [--reps 3] [--size 1G] [--only tgt|ours] [--case 'var qd1'] [--mode write]
 //   node --import=tsx bench/run.ts hostile [--sessions 1,2,8] [--size 256M] [--bs 1M] (bench/hostile.ts)
+//   node --import=tsx bench/run.ts cdp [--size 1G] [--commands 2000] [--lag-seconds 30] [--idle-seconds 30] (bench/cdp.ts)
 //   node --import=tsx bench/run.ts s3 [--reps 1] [--size 1G] [--segment SIZE] [--query k=v&...] [--no-verify]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,10 +27,17 @@ const { values: o, positionals } = parseArgs({
     // s3 mode: segment size override, extra s3:// query options, uploads in flight, read-back check
     // hostile: N hostile + N well-behaved sessions for each N, well-behaved block size
     sessions: { type: 'string' }, bs: { type: 'string' },
+    // cdp mode: 4 KiB writes per latency case (64 KiB: a quarter), steady-load and idle windows
+    commands: { type: 'string', default: '2000' }, 'lag-seconds': { type: 'string', default: '30' }, 'idle-seconds': { type: 'string', default: '30' },
     segment: { type: 'string' }, query: { type: 'string' }, concurrency: { type: 'string', default: '4' }, 'no-verify': { type: 'boolean', default: false },
   },
 });
 const kind = positionals[0];
+const parseBytes = (s: string): number => {
+  const m = /^(\d+)([KMG]?)(i?B)?$/i.exec(s);
+  if (!m) throw new Error(`bad size ${s} (e.g. 64M, 1G)`);
+  return Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase());
+};
 if (kind === 's3') {
   const { benchS3 } = await import('./s3.ts');
   try {
@@ -48,7 +56,12 @@ if (kind === 'hostile') {
   await benchHostile({ sessions: (o.sessions ?? '1,2,8').split(',').map(Number), size: o.size === '1G' ? '256M' : o.size!, bs: o.bs ?? '1M' });
   process.exit(0);
 }
-if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3|hostile [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
+if (kind === 'cdp') {
+  const { benchCdp } = await import('./cdp.ts');
+  const ok = await benchCdp({ size: parseBytes(o.size!), commands: Number(o.commands), lagSeconds: Number(o['lag-seconds']), idleSeconds: Number(o['idle-seconds']) });
+  process.exit(ok ? 0 : 1);
+}
+if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3|hostile|cdp [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');
 o.reps ??= '3';
 const SMALL = '64M'; // size of the 8 KiB-block runs
 

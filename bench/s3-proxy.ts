@@ -5,9 +5,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type KeyKind = 'segment' | 'manifest' | 'library-state' | 'probe' | 'other-object' | 'bucket';
+export type KeyKind = 'segment' | 'manifest' | 'library-state' | 'probe' | 'cdp-journal' | 'cdp-base' | 'cdp-mark' | 'cdp-meta' | 'other-object' | 'bucket';
 
-/** segment (…/seg/…), manifest (…/manifest/…), library state (…/state/…), probe (.s3vtl/), other key, or bucket-level. */
+/** segment (…/seg/…), manifest (…/manifest/…), library state (…/state/…), probe (.s3vtl/), CDP objects (…/cdp/VOLUME/jnl|base|mark|meta/…), other key, or bucket-level. */
 export function keyKind(url: string): KeyKind {
   const pathname = decodeURIComponent(url.split('?')[0] ?? '');
   const key = pathname.replace(/^\/[^/]+\/?/, ''); // strip /BUCKET/
@@ -16,6 +16,8 @@ export function keyKind(url: string): KeyKind {
   if (/\/seg\/[^/]+$/.test(key)) return 'segment';
   if (/\/manifest\/[^/]+$/.test(key)) return 'manifest';
   if (/\/state\/[^/]+$/.test(key)) return 'library-state';
+  const cdp = /(?:^|\/)cdp\/[^/]+\/(jnl|base|mark|meta)\//.exec(key);
+  if (cdp) return ({ jnl: 'cdp-journal', base: 'cdp-base', mark: 'cdp-mark', meta: 'cdp-meta' } as const)[cdp[1] as 'jnl' | 'base' | 'mark' | 'meta'];
   return 'other-object';
 }
 

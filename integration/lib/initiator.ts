@@ -118,26 +118,33 @@ export class Initiator {
   /** Connect and log in (AuthMethod=None) straight to full feature phase. */
   static async login(o: LoginOptions): Promise<Initiator> {
     const ini = await Initiator.connect(o.host, o.port);
-    const keys = {
-      InitiatorName: o.initiatorName ?? 'iqn.2026-11.org.s3vtl:test-initiator',
-      TargetName: o.targetName, SessionType: 'Normal', AuthMethod: 'None',
+    const operational: Record<string, string> = {
       HeaderDigest: 'None', DataDigest: 'None', MaxRecvDataSegmentLength: '262144',
       ImmediateData: 'Yes', InitialR2T: 'No', FirstBurstLength: '65536', MaxBurstLength: '262144',
-      ErrorRecoveryLevel: '0', ...o.keys,
+      ErrorRecoveryLevel: '0',
+    };
+    const keys = {
+      InitiatorName: o.initiatorName ?? 'iqn.2026-11.org.s3vtl:test-initiator',
+      TargetName: o.targetName, SessionType: 'Normal', AuthMethod: 'None', ...operational, ...o.keys,
     };
     const rsp = await ini.loginStep(0, 3, true, keys, o.isid);
     const cls = rsp.bhs[36]!;
     if (cls !== 0) throw new Error(`login refused: class ${cls} detail ${rsp.bhs[37]}`);
-    const got = parseTextKeys(rsp.data);
-    ini.immediateData = got.get('ImmediateData') === 'Yes';
-    ini.initialR2T = got.get('InitialR2T') !== 'No';
-    ini.firstBurst = Number(got.get('FirstBurstLength') ?? 65536);
-    ini.maxRecv = Math.min(262144, Number(got.get('MaxRecvDataSegmentLength') ?? 8192));
+    let got = parseTextKeys(rsp.data);
     if ((rsp.bhs[1]! & 0x03) !== 3) {
-      // The target went to operational negotiation first: one more step to full feature.
-      const r2 = await ini.loginStep(1, 3, true, {}, o.isid);
+      // The target went to operational negotiation first (tgt answers NotUnderstood to
+      // operational keys in the security stage): offer them again there, take its answers.
+      const again = Object.fromEntries(Object.entries(keys).filter(([k]) => k in operational));
+      const r2 = await ini.loginStep(1, 3, true, again, o.isid);
       if (r2.bhs[36] !== 0) throw new Error(`login refused at stage 1: class ${r2.bhs[36]}`);
+      got = parseTextKeys(r2.data);
     }
+    // RFC 7143 defaults for whatever the target did not answer with a value.
+    const num = (k: string, dflt: number) => (got.has(k) && Number.isFinite(Number(got.get(k))) ? Number(got.get(k)) : dflt);
+    ini.immediateData = (got.get('ImmediateData') ?? 'Yes') === 'Yes';
+    ini.initialR2T = got.get('InitialR2T') !== 'No';
+    ini.firstBurst = num('FirstBurstLength', 65536);
+    ini.maxRecv = Math.min(262144, num('MaxRecvDataSegmentLength', 8192));
     return ini;
   }
 
