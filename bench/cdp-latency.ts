@@ -2,17 +2,10 @@
 // flight on one session): per-command write latency at a queue depth, sequential fills, and a
 // model of what was written so every target's data can be read back and checked.
 import { randomBytes } from 'node:crypto';
+import { BLOCK, cdb10 } from '../integration/lib/cdp.ts';
 import { Initiator, senseTriple } from '../integration/lib/initiator.ts';
 
-export const BLOCK = 512;
-
-const cdb10 = (op: number, lba: number, blocks: number): Buffer => {
-  const c = Buffer.alloc(10);
-  c[0] = op;
-  c.writeUInt32BE(lba, 2);
-  c.writeUInt16BE(blocks, 7);
-  return c;
-};
+export { BLOCK };
 
 /** One logged-in LUN; `model` (if any) holds what every acknowledged write put where. */
 export class Lun {

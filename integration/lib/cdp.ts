@@ -7,7 +7,8 @@ import { run, type RunResult } from './util.ts';
 
 export const BLOCK = 512;
 
-const cdb10 = (op: number, lba: number, blocks: number): Buffer => {
+/** READ(10) / WRITE(10) and the like: opcode, LBA, transfer length in blocks. */
+export const cdb10 = (op: number, lba: number, blocks: number): Buffer => {
   const c = Buffer.alloc(10);
   c[0] = op;
   c.writeUInt32BE(lba, 2);
