@@ -21,7 +21,7 @@ step() {   # step NAME CMD...: run CMD, print its wall time, die with its name o
 [ -d "$SHARED/tools" ] && [ -d "$SHARED/guest" ] || die "shared dir not found at $SHARED (set S3VTL_SHARED)"
 
 APT_PKGS="libiscsi-bin libiscsi-dev tgt qemu-system-x86 qemu-block-extra mmdebstrap kmod cpio zstd
-          iproute2 bc sg3-utils procps"
+          iproute2 bc sg3-utils procps e2fsprogs"
 apt_lists_present() { compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; }  # may be kept compressed (.lz4)
 apt_step() {
   local missing=() p
