@@ -241,7 +241,7 @@ test.serial('B: a stop while the disk is full waits for space and then loses not
   }
 });
 
-test.serial('C: a start on a full disk whose catalog was closed cleanly exits 2 saying the catalog cannot be opened for lack of space', async (t) => {
+test.serial('C: a start on a full disk whose catalog was closed cleanly exits 2 with one line saying the disk is full', async (t) => {
   if (!root) return t.pass('not root: cannot mount a tmpfs');
   const disk = await smallDisk('3600-full-c');
   let target: Target | undefined;
@@ -257,7 +257,10 @@ test.serial('C: a start on a full disk whose catalog was closed cleanly exits 2 
     const line = tail.split('\n').filter((l) => l.startsWith('s3vtl:')).pop() ?? '';
     t.log(`start on a full disk: exit ${/target exited \((\w+)\)/.exec(e.message)?.[1]}: ${line}`);
     t.regex(e.message, /target exited \(2\)/, 'exit code 2');
-    t.regex(line, /^s3vtl: catalog .* cannot be opened or migrated: .*is full/, 'says the catalog cannot be opened because the disk is full');
+    // The data directory's lock file is the first thing written: it meets the full disk before
+    // the catalog does (the catalog's own message, 'cannot be opened or migrated: ... is full',
+    // is for a disk with a few bytes left).
+    t.regex(line, /^s3vtl: (data directory .*: cannot write in it: no space left on the device|catalog .* cannot be opened or migrated: .*is full)/, 'says the disk is full');
     t.notRegex(tail, /^\s+at /m, 'no stack trace');
   } finally {
     await target?.stop();

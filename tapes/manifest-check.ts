@@ -55,7 +55,9 @@ export function problemOf(m: Manifest, keys: TapeKeys, barcode: string): string 
   const medium = m.medium as Partial<Manifest['medium']> | undefined;
   if (typeof medium !== 'object' || medium === null) return 'no medium';
   if (medium.mediaType !== media.mediaType) return `medium type ${JSON.stringify(medium.mediaType)} is not the barcode's ${media.mediaType}`;
-  if (medium.worm !== media.worm) return `WORM flag ${String(medium.worm)} is not the barcode's ${String(media.worm)}`;
+  // A WORM media id (LW, LZ, ...) is always WORM; any other cartridge may be made WORM (`tape create --worm`).
+  if (typeof medium.worm !== 'boolean') return 'WORM flag is not a boolean';
+  if (media.worm && !medium.worm) return `WORM flag false on a WORM barcode (${media.mediaType} WORM)`;
   if (medium.pool !== null && typeof medium.pool !== 'string') return 'pool must be a name or null';
   const capacity = medium.capacityBytes;
   if (!isCount(capacity, media.nativeCapacityBytes) || capacity < 1 << 20) return `capacity ${String(capacity)} outside 1 MiB..${media.nativeCapacityBytes} (${media.mediaType})`;

@@ -22,13 +22,17 @@ test('a manifest the gateway wrote passes; each out-of-bounds or foreign field i
   const { m, keys } = await written();
   t.true(m.segments.length >= 2, 'several segments');
   t.is(problemOf(m, keys, BARCODE), undefined);
+  t.is(problemOf({ ...m, medium: { ...m.medium, worm: true } }, keys, BARCODE), undefined, 'a cartridge made WORM by tape create --worm');
+  const wormBarcode: Manifest = { ...m, barcode: 'TST001LW', segments: [], filemarks: [], usedBytes: 0, eodObjectId: 0, medium: { ...m.medium, worm: false } };
+  t.regex(problemOf(wormBarcode, keys, 'TST001LW') ?? '', /WORM flag false on a WORM barcode/, 'a WORM media id is always WORM');
+  t.is(problemOf({ ...wormBarcode, medium: { ...m.medium, worm: true } }, keys, 'TST001LW'), undefined);
   const seg0 = m.segments[0]!;
   const withSeg = (s: Partial<Manifest['segments'][number]>): Manifest => ({ ...m, segments: [{ ...seg0, ...s }, ...m.segments.slice(1)] });
   const cases: [string, Manifest, RegExp][] = [
     ['another barcode', m, /names cartridge/],
     ['capacity above LTO-6 native', { ...m, medium: { ...m.medium, capacityBytes: 3e12 } }, /capacity 3000000000000 outside/],
     ['media type not the barcode\'s', { ...m, medium: { ...m.medium, mediaType: 'LTO-9' } }, /medium type "LTO-9"/],
-    ['WORM on an L6 barcode', { ...m, medium: { ...m.medium, worm: true } }, /WORM flag/],
+    ['WORM flag not a boolean', { ...m, medium: { ...m.medium, worm: 'yes' as unknown as boolean } }, /WORM flag is not a boolean/],
     ['usedBytes beyond capacity', { ...m, usedBytes: 2 ** 40 }, /usedBytes .* beyond the capacity/],
     ['EOD beyond bytes and filemarks', { ...m, eodObjectId: m.usedBytes + m.filemarks.length + 1 }, /EOD .* beyond/],
     ['nextSeq beyond 32 bits', { ...m, nextSeq: 2 ** 32 + 1 }, /nextSeq/],
