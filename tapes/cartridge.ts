@@ -150,7 +150,8 @@ export class Cartridge {
     const attributes: MediumAttributes = {
       barcode: o.barcode,
       mediaType: manifest.medium.mediaType,
-      worm: manifest.medium.worm,
+      // WORM once, WORM always: a manifest (a forged one, without a manifest key) cannot lift what the catalog knows.
+      worm: manifest.medium.worm || o.medium.worm,
       writeProtected: o.medium.writeProtected ?? false,
       capacityBytes,
       earlyWarningBytes: o.medium.earlyWarningBytes ?? defaultEarlyWarning(capacityBytes),

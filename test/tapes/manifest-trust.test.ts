@@ -224,3 +224,16 @@ test('a known version pruned after a newer one was committed (the catalog one be
   await d.close();
   await f.cleanup();
 });
+
+test('a forged manifest cannot lift WORM: a cartridge the catalog knows as WORM stays WORM', async (t) => {
+  const worm = { mediaType: 'LTO-6', capacityBytes: 1 << 30, worm: true, pool: null };
+  const f = await makeFixture();
+  const c = await f.open({ medium: worm });
+  await writeBlocks(c, 0, 3);
+  await c.close();
+  await forge(f, BARCODE, (m) => ({ ...m, medium: { ...m.medium, worm: false } }));
+  const again = await f.open({ medium: worm });
+  t.log('the forged version loads (WORM on an L6 barcode is the catalog\'s word, not the barcode\'s), but the medium stays WORM');
+  t.true(again.attributes.worm);
+  await again.close();
+});
