@@ -18,6 +18,8 @@
 // total is spent, so sessions that hold a target's budget with unanswered
 // R2Ts cannot starve a session streaming small writes.
 
+import { DEFAULT_LIMITS } from './limits.ts';
+
 export interface DataBudgetLimits {
   /** Bytes all sessions together may reserve. */
   readonly total: number;
@@ -27,10 +29,14 @@ export interface DataBudgetLimits {
   readonly floor: number;
 }
 
+/** A session may always reserve this much, even when the target's total is spent. */
+export const SESSION_FLOOR = 4 * 1024 * 1024;
+
+/** The budget of the default limits (limits.ts), for a session built without a server's budget. */
 export const DEFAULT_DATA_BUDGET: DataBudgetLimits = {
-  total: 256 * 1024 * 1024,
-  perSession: 64 * 1024 * 1024,
-  floor: 4 * 1024 * 1024,
+  total: DEFAULT_LIMITS.maxBuffered,
+  perSession: DEFAULT_LIMITS.maxBufferedPerSession,
+  floor: SESSION_FLOOR,
 };
 
 export class DataBudget {

@@ -40,7 +40,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { SUPPORTED_CHAP_ALGORITHMS, type ChapAlgorithm } from './chap.ts';
 import { AuthThrottle, LogLimiter } from './auth-throttle.ts';
 import { LoginStatus } from './constants.ts';
-import { DataBudget } from './data-budget.ts';
+import { DataBudget, SESSION_FLOOR } from './data-budget.ts';
 import { DEFAULT_LIMITS, procDescriptors, refuseConnection, type Descriptors, type IscsiLimits } from './limits.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import type { LoginConfig, LoginResult } from './login.ts';
@@ -78,8 +78,6 @@ export interface IscsiServerOptions {
   readonly now?: () => number;
 }
 
-/** A session may always reserve this much Data-Out, even when the target's total is spent. */
-const SESSION_FLOOR = 4 * 1024 * 1024;
 /** Immediate SCSI commands outstanding per session (RFC 7143 §4.2.2.1 asks for at least one). */
 const MAX_IMMEDIATE_TASKS = 4;
 
