@@ -1,21 +1,16 @@
-// The options every `cdp` command takes: --config, --data and --store as
-// serve takes them, and --json.
+// The options every `cdp` command takes: the operator commands' --config,
+// --data and --json, and --store as serve takes it.
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG_PATH, loadConfig, type Config } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { withCommonOptions, type CommonOptions } from './output.ts';
 
-export interface CdpCommonOptions {
-  readonly config: string;
-  readonly data?: string;
+export interface CdpCommonOptions extends CommonOptions {
   readonly store?: string;
-  readonly json?: boolean;
 }
 
 export function withCdpOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'YAML configuration (the one serve runs with)', DEFAULT_CONFIG_PATH)
-    .option('-d, --data <dir>', 'local state directory (overrides data)')
-    .option('-s, --store <url>', 'object store: file://DIR or s3://BUCKET/PREFIX (overrides store)')
-    .option('--json', 'print machine-readable JSON');
+  return withCommonOptions(cmd)
+    .option('-s, --store <url>', 'object store: file://DIR or s3://BUCKET/PREFIX (overrides store)');
 }
 
 export function cdpConfig(opts: CdpCommonOptions): Config {
