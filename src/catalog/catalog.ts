@@ -15,6 +15,7 @@ import { fullNote } from '../disk-full.ts';
 import type { CartridgeDirectory, CartridgeSpec } from '../../tapes/cartridge-pool.ts';
 import { encodeManifest, type Manifest, type ManifestSink } from '../../tapes/manifest.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
+import { AuditLog } from './audit.ts';
 import { CartridgeQueries } from './cartridges.ts';
 import { ElementQueries } from './elements.ts';
 import { CatalogError, CatalogErrorCode } from './errors.ts';
@@ -50,6 +51,8 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
   readonly elements: ElementQueries;
   /** Cartridges outside every library and where their objects are (src/shelf). */
   readonly shelf: ShelfQueries;
+  /** Every action taken on what the gateway keeps (retention, deletions). */
+  readonly audit: AuditLog;
   readonly #db: Database.Database;
   readonly #insertManifest: Database.Statement<[Record<string, unknown>]>;
   readonly #upsertSegment: Database.Statement<[Record<string, unknown>]>;
@@ -63,6 +66,7 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
     this.cartridges = new CartridgeQueries(db);
     this.elements = new ElementQueries(db);
     this.shelf = new ShelfQueries(db);
+    this.audit = new AuditLog(db);
     this.#insertManifest = db.prepare(`INSERT OR IGNORE INTO manifests
       (barcode, version, object_key, committed_at, eod_object_id, used_bytes, segment_count)
       VALUES (@barcode, @version, @key, @at, @eod, @used, @segments)`);
