@@ -1,6 +1,7 @@
 // Bacula blocks built from the documented layouts: the volume label and the
 // session labels are found among the records and parsed field by field.
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { parseSessionLabel, parseVolumeLabel, scanBaculaBlock } from '../../src/points/bacula-label.ts';
 import { recognizeFileStart } from '../../src/points/recognize.ts';
 import { baculaBlock, sessionLabel, Ser, volumeLabel } from './formats.ts';
@@ -57,4 +58,18 @@ test('recognizeFileStart: a label block is a bacula label point, a data block a 
   t.like(r.points[0], { app: 'bacula', kind: 'label', label: 'Vol-0001', date: labelled.toISOString() });
   const d = recognizeFileStart(baculaBlock([{ fileIndex: 3, stream: 2, data: Buffer.alloc(10) }], { session: 9 }), 64512);
   t.like(d.points[0], { app: 'bacula', kind: 'data', detail: { volSessionId: 9 } });
+});
+
+test('a real label block: btape 9.6.7 "label" (its 210 bytes, padded to the 64,512-byte block as written)', (t) => {
+  // Captured from Debian bacula-sd 9.6.7 btape (an ioctl shim made a file look like a tape); PRE_LABEL, VerNum 11.
+  const bytes = readFileSync(new URL('../vectors/points/bacula-9.6.7-prelabel.bin', import.meta.url));
+  const block = Buffer.concat([bytes, Buffer.alloc(64512 - bytes.length)]);
+  const b = scanBaculaBlock(block);
+  t.like(b, { id: 'BB02', blockNumber: 0, volSessionId: 1 });
+  t.like(parseVolumeLabel(b!.labels[0]!), {
+    type: 'PRE_LABEL', version: 11, volumeName: 'TestVol1', poolName: 'Default', poolType: 'Backup', mediaType: 'File', hostName: 'vm',
+  });
+  const r = recognizeFileStart(block, block.length);
+  t.deepEqual(r.points.map((p) => [p.app, p.kind, p.label]), [['bacula', 'label', 'TestVol1']]);
+  t.regex(r.points[0]!.date ?? '', /^20\d\d-\d\d-\d\dT/);
 });
