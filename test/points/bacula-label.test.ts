@@ -73,3 +73,19 @@ test('a real label block: btape 9.6.7 "label" (its 210 bytes, padded to the 64,5
   t.deepEqual(r.points.map((p) => [p.app, p.kind, p.label]), [['bacula', 'label', 'TestVol1']]);
   t.regex(r.points[0]!.date ?? '', /^20\d\d-\d\d-\d\dT/);
 });
+
+test('a real volume label and session start: btape 9.6.7 "fill" (VOL_LABEL block, then the SOS label opening the next block)', (t) => {
+  // The label block whole (213 bytes), and the first 180 bytes of the next block: its header and the SOS record.
+  const label = readFileSync(new URL('../vectors/points/bacula-9.6.7-vol-label.bin', import.meta.url));
+  const next = readFileSync(new URL('../vectors/points/bacula-9.6.7-sos-block-head.bin', import.meta.url));
+  const first = recognizeFileStart(label, 64512);
+  t.like(first.points[0], { app: 'bacula', kind: 'label', label: 'TestVolume1', detail: { record: 'VOL_LABEL', pool: 'Default', poolType: 'Backup', mediaType: 'File' } });
+  const b = scanBaculaBlock(next);
+  t.like(b, { id: 'BB02', blockNumber: 1, volSessionId: 1 });
+  const sos = parseSessionLabel(b!.labels[0]!);
+  t.like(sos, {
+    type: 'SOS', version: 11, jobId: 0, jobName: 'Dummy.Job.Name', clientName: 'Dummy.Client.Name', job: 'btape',
+    fileSetName: 'Dummy.fileset.name', jobLevel: 'F', poolName: 'Default',
+  });
+  t.regex(sos?.time ?? '', /^20\d\d-\d\d-\d\dT/);
+});
