@@ -116,8 +116,23 @@ class RecordingMedium implements SequentialMedium {
     } catch {
       noted = undefined;
     }
-    await this.#m.write(data, blockLength);
-    noted?.();
+    try {
+      await this.#m.write(data, blockLength);
+    } catch (e) {
+      // Blocks a refused write still appended (tapes/ PartialWriteError) are on the tape: note them too.
+      if (typeof (e as { written?: unknown } | null)?.written === 'number' && (e as { written: number }).written > 0) this.#run(noted);
+      throw e;
+    }
+    this.#run(noted);
+  }
+
+  /** Queue what a write noted; whatever goes wrong there is the recorder's, never the WRITE's. */
+  #run(noted: (() => void) | undefined): void {
+    try {
+      noted?.();
+    } catch (e) {
+      this.#o.log.warn('restore point not recorded', { barcode: this.#barcode, error: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   async writeFilemarks(count: number): Promise<void> {

@@ -112,3 +112,31 @@ test('a write whose header cannot be parsed is still GOOD and makes an unknown p
   await f.recorder.queue.drained();
   t.is(f.catalog.restorePoints.list()[0]!.bytes, broken.length, 'the file\'s bytes arrive at the filemark');
 });
+
+test('a catalog that fails every call never fails a WRITE: the failure is logged', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'points-'));
+  const catalog = Catalog.open(':memory:');
+  catalog.cartridges.restore({ barcode: BARCODE, mediaType: 'LTO-6', pool: null, capacityBytes: 2_500_000_000_000, worm: false, createdAt: now.toISOString() });
+  const pool = new CartridgePool({ store: new MemoryObjectStore(), prefix: '', stagingDir: path.join(dir, 'staging'), directory: catalog, sink: catalog });
+  t.teardown(async () => {
+    await pool.closeAll();
+    catalog.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const fail = (): never => {
+    throw new Error('database is locked');
+  };
+  const warnings: string[] = [];
+  const recorder = new PointRecorder({ points: { record: fail, dropFrom: fail, addFileBytes: fail, jobEnded: fail }, log: { warn: (m) => warnings.push(m) } });
+  const drive = new TapeDrive({ profile: genericTape, serial: '1000000001', media: { open: async (b) => recorder.wrap(await pool.open(b)) }, log: quietLog });
+  await drive.insert(BARCODE);
+  await clearUnitAttentions(drive);
+  const header = amandaBlock('AMANDA: TAPESTART DATE 20261206110000 TAPE DailySet1-07');
+  t.is((await run(drive, cdb.write6(header.length), { dataOut: header })).status, 0);
+  t.is((await run(drive, cdb.writeFilemarks6(1))).status, 0);
+  t.is((await run(drive, cdb.rewind())).status, 0);
+  t.is((await run(drive, cdb.write6(header.length), { dataOut: header })).status, 0, 'a rewrite at BOT (a drop) is GOOD too');
+  await recorder.queue.drained();
+  t.true(warnings.length >= 3);
+  t.true(warnings.every((w) => w === 'restore point not recorded'));
+});
