@@ -1,5 +1,6 @@
 // Amanda's tape header, built as Amanda writes it, parsed field by field.
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { parseAmandaHeader } from '../../src/points/amanda-header.ts';
 import { amandaBlock } from './formats.ts';
 
@@ -37,4 +38,14 @@ test('anything else is not an Amanda header', (t) => {
   t.is(parseAmandaHeader(amandaBlock('AMANDA: TAPESTART DATE 2026')), undefined, 'no TAPE label');
   t.is(parseAmandaHeader(Buffer.from('tar archive')), undefined);
   t.is(parseAmandaHeader(Buffer.alloc(0)), undefined);
+});
+
+test('real headers from Amanda 3.5.1: amlabel\'s TAPESTART and a SPLIT_FILE built by Amanda::Header (two spaces around "part")', (t) => {
+  // The first KiB of each 32 KiB block (the rest is padding).
+  const read = (name: string): Buffer => readFileSync(new URL(`../vectors/points/${name}`, import.meta.url));
+  t.deepEqual(parseAmandaHeader(read('amanda-3.5.1-tapestart.bin')), { type: 'TAPESTART', datestamp: 'X', label: 'PTEST-01' });
+  t.deepEqual(parseAmandaHeader(read('amanda-3.5.1-split-file.bin')), {
+    type: 'SPLIT_FILE', datestamp: '20261206231500', host: 'client.example', disk: '/srv/my data', part: 2, totalParts: -1,
+    level: 1, compression: '.gz', program: 'APPLICATION',
+  });
 });
