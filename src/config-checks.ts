@@ -5,7 +5,7 @@
 import type { RefinementCtx } from 'zod';
 import { changerProfiles } from '../scsi/profiles/index.ts';
 import { LTO_MEDIA } from '../tapes/barcode.ts';
-import { formatDuration } from './duration.ts';
+import { formatKeep } from './retention-config.ts';
 
 /** Below this a segment is mostly per-object overhead; the segment pipeline does not go lower. */
 export const MIN_SEGMENT_BYTES = 64 << 10;
@@ -59,7 +59,7 @@ function checkRetention(name: string, p: CheckedPool, issue: (path: Path, messag
   }
   const lock = p.objectLock;
   if (lock?.mode === 'COMPLIANCE' && r.then !== 'archive' && lock.days * DAY_MS > r.keepMs) {
-    issue([...at, 'keep'], `${formatDuration(r.keepMs)} is shorter than the pool's COMPLIANCE Object Lock of ${lock.days} days: nothing can ${r.then} its cartridges before the lock ends; set keep to at least ${lock.days}d or shorten objectLock.days`);
+    issue([...at, 'keep'], `${formatKeep(r.keepMs)} is shorter than the pool's COMPLIANCE Object Lock of ${lock.days} days: nothing can ${r.then} its cartridges before the lock ends; set keep to at least ${lock.days}d or shorten objectLock.days`);
   }
 }
 

@@ -8,7 +8,7 @@
 //   retention:
 //     every: 1h        # "off" or 0: serve runs no pass (retention apply still works)
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -61,3 +61,10 @@ export const retentionSchema = z.strictObject({
 
 export type PoolRetentionConfig = z.output<typeof poolRetentionSchema>;
 export type RetentionConfig = z.output<typeof retentionSchema>;
+
+/** A retention period as people count it: 30d, 400d, 36h (not 1mo: durations count 30-day months). */
+export function formatKeep(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % HOUR === 0) return `${ms / HOUR}h`;
+  return formatDuration(ms);
+}

@@ -4,7 +4,7 @@
 // shelf is a keep; then Object Lock, a drive, a reservation and readers hold
 // it; an erase that would pay an archive class's early-deletion charge waits
 // for the end of the minimum; else the pool's `then` happens.
-import { formatDuration } from '../duration.ts';
+import { formatKeep } from '../retention-config.ts';
 import type { CartridgeAction, PoolRetention, RetentionCartridge } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -31,8 +31,8 @@ export function planCartridge(c: RetentionCartridge, policy: PoolRetention | und
   if (c.state === 'retired') return keep('kept: retired');
   if (c.state === 'scratch' || c.lastWrittenAt === null) return keep('kept: scratch (nothing written)');
   const start = policy.from === 'export' ? c.exportedAt : c.lastWrittenAt;
-  if (start === null) return keep(`kept: in the library (pool ${c.pool} counts ${formatDuration(policy.keepMs)} from export)`);
-  const clock = `${policy.from === 'export' ? 'export' : 'last write'} ${when(start)} + ${formatDuration(policy.keepMs)}`;
+  if (start === null) return keep(`kept: in the library (pool ${c.pool} counts ${formatKeep(policy.keepMs)} from export)`);
+  const clock = `${policy.from === 'export' ? 'export' : 'last write'} ${when(start)} + ${formatKeep(policy.keepMs)}`;
   const expiry = new Date(start.getTime() + policy.keepMs);
   if (now.getTime() < expiry.getTime()) return keep(`kept: until ${when(expiry)} (${clock})`, expiry);
   const expired = `expired: ${clock}`;

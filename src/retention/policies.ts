@@ -3,7 +3,7 @@
 // that are allowed but will not do what they seem to (config-checks.ts
 // refuses the ones that can never act).
 import type { Config } from '../config.ts';
-import { formatDuration } from '../duration.ts';
+import { formatKeep } from '../retention-config.ts';
 import type { ThinningPolicy } from '../cdp/types.ts';
 import type { PoolRetention, RetentionPolicies } from './types.ts';
 
@@ -36,7 +36,7 @@ export function retentionWarnings(config: PolicyConfig): string[] {
     }
     const lock = p.objectLock;
     if (lock !== undefined && r.then !== 'archive' && lock.days * DAY_MS > r.keepMs) {
-      out.push(`pools.${name}.retention: keep ${formatDuration(r.keepMs)} is shorter than the ${lock.mode} Object Lock of ${lock.days} days: its cartridges are held until their lock ends`);
+      out.push(`pools.${name}.retention: keep ${formatKeep(r.keepMs)} is shorter than the ${lock.mode} Object Lock of ${lock.days} days: its cartridges are held until their lock ends`);
     }
   }
   return out;
