@@ -9,6 +9,7 @@ import { recoverCommand } from './cli/recover.ts';
 import { tapeCommand } from './cli/tape.ts';
 import { cdpCommand } from './cli/cdp.ts';
 import { catalogCommand } from './cli/catalog.ts';
+import { retentionCommand } from './cli/retention.ts';
 
 // Whatever the gateway creates (catalog, staging, images, sockets) is its owner's alone.
 process.umask(0o077);
@@ -22,6 +23,7 @@ program.addCommand(tapeCommand());
 program.addCommand(libraryCommand());
 program.addCommand(cdpCommand());
 program.addCommand(catalogCommand());
+program.addCommand(retentionCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -29,6 +29,8 @@ import { CdpOperations } from '../control/cdp-operations.ts';
 import { cdpPolicies, PointsOperations } from '../control/points-operations.ts';
 import { buildCdpDisk, CDP_PREFIX, cdpDisks, PitExposer, type LiveVolume } from './cdp.ts';
 import { vaultsFor } from '../shelf/vault.ts';
+import { RetentionOperations } from '../control/retention-operations.ts';
+import { gatewayLiveState, storeHistorySource } from '../retention/live.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
@@ -218,9 +220,15 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     publishFacts: (row) => writeCartridgeFacts(tapes.opened.store, row),
     live: (b) => tapes.pool.live(b),
   }).handlers();
+  const retentionHandlers = new RetentionOperations({
+    config: () => config,
+    ...(tapes !== undefined && { catalog: tapes.catalog }),
+    live: gatewayLiveState(handles, exposer),
+    ...(opened !== undefined && { cdp: storeHistorySource(opened.store, CDP_PREFIX) }),
+  }).handlers();
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: { ...tapeHandlers, ...cdpHandlers, ...pointsHandlers },
+    handlers: { ...tapeHandlers, ...cdpHandlers, ...pointsHandlers, ...retentionHandlers },
     log: log.child({ layer: 'control' }),
   });
   return {
