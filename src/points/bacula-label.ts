@@ -120,6 +120,49 @@ export function scanBaculaBlock(block: Buffer): BaculaBlock | undefined {
   };
 }
 
+const EOS_MARK = Buffer.from([0xff, 0xff, 0xff, 0xfb]);
+/** How far from a block's end an EOS label may start (its strings are short). */
+const EOS_WINDOW = 2048;
+
+/**
+ * The write path's cheap look at a later block of a file: the label records
+ * where Bacula puts them. A job's blocks hold only its own records and a job
+ * begins with its SOS label, so a session (or volume) label is a block's
+ * first record; the EOS label is the last record of the job's last block,
+ * which is written out right after it (label.c write_session_label). Constant
+ * work: the block header, the first record header, a search of the last
+ * EOS_WINDOW bytes; scanBaculaBlock walks every record instead.
+ */
+export function labelsAtEdges(block: Buffer): BaculaBlock | undefined {
+  if (block.length < 16) return undefined;
+  const id = block.toString('latin1', 12, 16);
+  if (id !== 'BB02' && id !== 'BB03') return undefined;
+  const length = block.readUInt32BE(4);
+  if (length < 24 || length > MAX_BLOCK) return undefined;
+  const end = Math.min(length, block.length);
+  const headerBytes = id === 'BB03' && (block.readUInt32BE(0) & 1) === 1 ? 32 : 24;
+  if (end < headerBytes + 12) return undefined;
+  const labels: BaculaRecord[] = [];
+  const first = block.readInt32BE(headerBytes);
+  if (first < 0 && first >= LabelType.EOT && block.readInt32BE(headerBytes + 4) >= 0) {
+    const dataStart = headerBytes + 12;
+    labels.push({ fileIndex: first, stream: block.readInt32BE(headerBytes + 4), data: block.subarray(dataStart, Math.min(end, dataStart + block.readUInt32BE(headerBytes + 8))) });
+  }
+  const from = Math.max(headerBytes + 1, end - EOS_WINDOW);
+  for (let at = block.indexOf(EOS_MARK, from); at >= 0 && at + 12 <= end; at = block.indexOf(EOS_MARK, at + 1)) {
+    // An EOS record that ends exactly where the block's data ends, its data a Bacula label.
+    const dataLength = block.readUInt32BE(at + 8);
+    if (at + 12 + dataLength !== end || block.readInt32BE(at + 4) < 0) continue;
+    const data = block.subarray(at + 12, end);
+    if (!/^(Bacula|Bareos) /.test(data.toString('latin1', 0, 7))) continue;
+    labels.push({ fileIndex: LabelType.EOS, stream: block.readInt32BE(at + 4), data });
+    break;
+  }
+  return {
+    id, blockNumber: block.readUInt32BE(8), volSessionId: block.readUInt32BE(16), volSessionTime: block.readUInt32BE(20), labels,
+  };
+}
+
 /** A cursor over serialized label fields; every read past the end throws RangeError (caught by the parsers). */
 class Fields {
   #pos = 0;

@@ -4,12 +4,12 @@
 // file, the bytes of each file, and rewrites from an earlier position.
 //
 // Nothing here may slow or fail a WRITE: on the write path it only copies
-// (at most HEAD_BYTES of a file's first record, a Bacula block's label
-// records) and counts; recognition and the catalog run after the command,
+// (at most HEAD_BYTES of a file's first record, the label records at a
+// Bacula block's edges) and counts; recognition and the catalog run after the command,
 // from a queue drained on setImmediate, and an exception there is logged.
 import type { MediumAttributes, MediumPosition, ReadOutcome, SequentialMedium, SpaceOutcome } from '../../scsi/ssc/medium.ts';
 import type { RestorePointQueries } from '../catalog/restore-points.ts';
-import { scanBaculaBlock, type BaculaBlock } from './bacula-label.ts';
+import { labelsAtEdges, type BaculaBlock } from './bacula-label.ts';
 import { recognizeBaculaBlock, recognizeFileStart, type Recognized } from './recognize.ts';
 
 /** The most of a file's first record kept for recognition. */
@@ -208,8 +208,8 @@ class RecordingMedium implements SequentialMedium {
 
   /**
    * On the write path, before the write: copy what recognition needs and
-   * return what to queue once the write succeeded. Copies only; never parses
-   * beyond Bacula's record headers.
+   * return what to queue once the write succeeded. Copies only; reads no
+   * more of a Bacula block than its header, first record header and last KiBs.
    */
   #note(p: MediumPosition, data: Buffer, blockLength: number): () => void {
     const start = this.#startsFile(p);
@@ -221,9 +221,9 @@ class RecordingMedium implements SequentialMedium {
     const head = start ? Buffer.from(data.subarray(0, Math.min(blockLength, HEAD_BYTES))) : undefined;
     const labelled: { objectId: number; block: BaculaBlock }[] = [];
     for (let i = start ? 1 : 0, off = i * blockLength; off < data.length; i++, off += blockLength) {
-      // "BB0" at bytes 12-14: a Bacula block header; only then are its record headers walked.
+      // "BB0" at bytes 12-14: a Bacula block header; only then are its first and last records looked at.
       if (data[off + 12] !== 0x42 || data[off + 13] !== 0x42 || data[off + 14] !== 0x30) continue;
-      const b = scanBaculaBlock(data.subarray(off, off + blockLength));
+      const b = labelsAtEdges(data.subarray(off, off + blockLength));
       if (b === undefined || b.labels.length === 0) continue;
       labelled.push({ objectId: p.objectId + i, block: { ...b, labels: b.labels.map((r) => ({ ...r, data: Buffer.from(r.data) })) } });
     }

@@ -2,7 +2,7 @@
 // session labels are found among the records and parsed field by field.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseSessionLabel, parseVolumeLabel, scanBaculaBlock } from '../../src/points/bacula-label.ts';
+import { labelsAtEdges, parseSessionLabel, parseVolumeLabel, scanBaculaBlock } from '../../src/points/bacula-label.ts';
 import { recognizeFileStart } from '../../src/points/recognize.ts';
 import { baculaBlock, sessionLabel, Ser, volumeLabel } from './formats.ts';
 
@@ -88,4 +88,21 @@ test('a real volume label and session start: btape 9.6.7 "fill" (VOL_LABEL block
     fileSetName: 'Dummy.fileset.name', jobLevel: 'F', poolName: 'Default',
   });
   t.regex(sos?.time ?? '', /^20\d\d-\d\d-\d\dT/);
+});
+
+test('labelsAtEdges (the write path\'s look): a session label as the first record, an EOS label as the last', (t) => {
+  const data = (n: number) => ({ fileIndex: n, stream: 1, data: Buffer.alloc(90, n) });
+  const sos = sessionLabel({ jobId: 7, jobName: 'J', client: 'c', level: 'I', start });
+  const eos = sessionLabel({ jobId: 7, jobName: 'J', client: 'c', level: 'I', start, end: { files: 600, bytes: 54000n, status: 'T' } });
+  const many = Array.from({ length: 600 }, (_, i) => data(i + 1));
+  t.deepEqual(labelsAtEdges(baculaBlock([sos, ...many]))?.labels.map((r) => r.fileIndex), [-4], 'SOS first');
+  t.deepEqual(labelsAtEdges(baculaBlock([...many, eos]))?.labels.map((r) => r.fileIndex), [-5], 'EOS last, after 600 records');
+  t.like(parseSessionLabel(labelsAtEdges(baculaBlock([...many, eos]))!.labels[0]!), { type: 'EOS', jobId: 7, jobFiles: 600, jobStatus: 'T' });
+  t.deepEqual(labelsAtEdges(baculaBlock([sos, data(1), eos]))?.labels.map((r) => r.fileIndex), [-4, -5], 'a short job: both');
+  t.deepEqual(labelsAtEdges(baculaBlock(many))?.labels, [], 'data only');
+  t.log('Where Bacula never puts one (a session label mid-block), only the full walk finds it.');
+  t.deepEqual(labelsAtEdges(baculaBlock([data(1), sos, data(2)]))?.labels, []);
+  t.deepEqual(scanBaculaBlock(baculaBlock([data(1), sos, data(2)]))?.labels.map((r) => r.fileIndex), [-4]);
+  const real = readFileSync(new URL('../vectors/points/bacula-9.6.7-sos-block-head.bin', import.meta.url));
+  t.like(parseSessionLabel(labelsAtEdges(real)!.labels[0]!), { type: 'SOS', jobName: 'Dummy.Job.Name' });
 });

@@ -57,7 +57,11 @@ test('Amanda, Bacula and unknown files each leave their points, with the bytes o
   await f.write(baculaBlock([volumeLabel({ volume: 'Vol-0001', pool: 'Default', labelled: start })]));
   await f.write(baculaBlock([sessionLabel({ jobId: 12, jobName: 'BackupClient1', client: 'client1-fd', level: 'F', start })], { number: 2, session: 3 }));
   await f.write(baculaBlock([{ fileIndex: 1, stream: 1, data: Buffer.alloc(1000) }], { number: 3, session: 3 }));
-  await f.write(baculaBlock([sessionLabel({ jobId: 12, jobName: 'BackupClient1', client: 'client1-fd', level: 'F', start, end: { files: 1, bytes: 1000n, status: 'T' } })], { number: 4, session: 3 }));
+  // The job's last block: its last data records, then the EOS label.
+  await f.write(baculaBlock([
+    { fileIndex: 1, stream: 2, data: Buffer.alloc(500) },
+    sessionLabel({ jobId: 12, jobName: 'BackupClient1', client: 'client1-fd', level: 'F', start, end: { files: 1, bytes: 1000n, status: 'T' } }),
+  ], { number: 4, session: 3 }));
   await f.filemark();
   await f.write(Buffer.from('raw data nobody labelled'.repeat(100)));
   await f.filemark();

@@ -3,7 +3,7 @@
 // at worst an "unknown" point.
 import test from 'ava';
 import { parseAmandaHeader } from '../../src/points/amanda-header.ts';
-import { scanBaculaBlock } from '../../src/points/bacula-label.ts';
+import { labelsAtEdges, scanBaculaBlock } from '../../src/points/bacula-label.ts';
 import { recognizeFileStart } from '../../src/points/recognize.ts';
 import { amandaBlock, baculaBlock, sessionLabel, volumeLabel } from './formats.ts';
 
@@ -30,6 +30,7 @@ test('every truncation of a real header recognizes without throwing', (t) => {
   let n = 0;
   for (const s of samples) {
     for (let len = 0; len <= s.length; len++) {
+      labelsAtEdges(s.subarray(0, len));
       const r = recognizeFileStart(s.subarray(0, len), len);
       t.true(r.points.length >= 1);
       n++;
@@ -47,6 +48,7 @@ test('random bytes, and real headers with random bytes changed, never throw', (t
     t.notThrows(() => {
       parseAmandaHeader(b);
       scanBaculaBlock(b);
+      labelsAtEdges(b);
       recognizeFileStart(b, b.length);
     });
   }
