@@ -247,7 +247,7 @@ test('420 days: every day the plan equals the model, and applying it evolves the
       now: new Date(now),
       policies: { pools, volumes: Object.fromEntries(vols.map((v) => [v.name, v.policy])) },
       cartridges,
-      volumes: vols.map((v) => ({ volume: v.name, history: structuredClone(v.h), readers: v.reader === null ? [] : [{ seq: v.reader.seq, baseSeq: v.reader.baseSeq, what: `exposed point-in-time LUN 0 at seq ${v.reader.seq}` }] })),
+      volumes: vols.map((v) => ({ volume: v.name, history: v.h, readers: v.reader === null ? [] : [{ seq: v.reader.seq, baseSeq: v.reader.baseSeq, what: `exposed point-in-time LUN 0 at seq ${v.reader.seq}` }] })),
     });
 
     // Tapes: the same (barcode, action) pairs, and the bytes freed per pool.
