@@ -1,0 +1,67 @@
+// The registry of every object the gateway wrote to the store (`store_objects`):
+// registered when a write completes, marked deleted when the gateway deletes
+// it, and reconciled with a listing of the store (reconcile.ts). The retention
+// engine reads the keys from here instead of listing the bucket.
+import type Database from 'better-sqlite3';
+import { classifyKey, type ObjectKind, type OwnerKind } from './object-kinds.ts';
+
+export interface StoreObjectRow {
+  readonly key: string;
+  readonly ownerKind: OwnerKind;
+  readonly owner: string;
+  readonly kind: ObjectKind;
+  readonly sizeBytes: number;
+  readonly createdAt: string;
+  readonly deletedAt: string | null;
+}
+
+const COLUMNS = `object_key AS key, owner_kind AS ownerKind, owner, kind, size_bytes AS sizeBytes,
+  created_at AS createdAt, deleted_at AS deletedAt`;
+
+export class StoreObjects {
+  readonly #db: Database.Database;
+  readonly #upsert: Database.Statement<[Record<string, unknown>]>;
+  readonly #deleted: Database.Statement<[string, string]>;
+  readonly #live: Database.Statement<[string, string], StoreObjectRow>;
+  readonly #get: Database.Statement<[string], StoreObjectRow>;
+  readonly #ownedBy: Database.Statement<[string, string], StoreObjectRow>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    // A key written again (a lost create-only race retried, a part upload completed twice) is the same object.
+    this.#upsert = db.prepare(`INSERT INTO store_objects (object_key, owner_kind, owner, kind, size_bytes, created_at)
+      VALUES (@key, @ownerKind, @owner, @kind, @size, @at)
+      ON CONFLICT (object_key) DO UPDATE SET size_bytes = excluded.size_bytes, deleted_at = NULL
+        WHERE store_objects.deleted_at IS NOT NULL OR store_objects.size_bytes <> excluded.size_bytes`);
+    this.#deleted = db.prepare('UPDATE store_objects SET deleted_at = ? WHERE object_key = ? AND deleted_at IS NULL');
+    this.#live = db.prepare(`SELECT ${COLUMNS} FROM store_objects WHERE deleted_at IS NULL AND object_key >= ? AND object_key < ? ORDER BY object_key`);
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM store_objects WHERE object_key = ?`);
+    this.#ownedBy = db.prepare(`SELECT ${COLUMNS} FROM store_objects WHERE owner_kind = ? AND owner = ? AND deleted_at IS NULL ORDER BY object_key`);
+  }
+
+  /** A write completed: `key` holds `size` bytes since `at`. Owner and kind come from the key. */
+  register(key: string, size: number, at: string = new Date().toISOString()): void {
+    const o = classifyKey(key);
+    this.#upsert.run({ key, ownerKind: o.ownerKind, owner: o.owner, kind: o.kind, size, at });
+  }
+
+  /** The gateway deleted `keys`; returns how many were live in the registry. */
+  markDeleted(keys: readonly string[], at: string = new Date().toISOString()): number {
+    return this.#db.transaction(() => keys.reduce((n, k) => n + this.#deleted.run(at, k).changes, 0))();
+  }
+
+  get(key: string): StoreObjectRow | undefined {
+    return this.#get.get(key);
+  }
+
+  /** Live (not deleted) objects whose key starts with `prefix`, in key order. */
+  live(prefix = ''): StoreObjectRow[] {
+    // '~' sorts after every character a key may hold.
+    return this.#live.all(prefix, `${prefix}~`);
+  }
+
+  /** Live objects of one owner (a barcode, a volume), in key order. */
+  ownedBy(ownerKind: OwnerKind, owner: string): StoreObjectRow[] {
+    return this.#ownedBy.all(ownerKind, owner);
+  }
+}
