@@ -145,6 +145,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE store_objects_v5 RENAME TO store_objects;
       CREATE INDEX store_objects_owner ON store_objects (owner_kind, owner, kind);
       CREATE INDEX store_objects_live ON store_objects (object_key) WHERE deleted_at IS NULL;
+
+      -- Small immutable documents the retention pass reads (CDP base indexes, bookmarks,
+      -- metadata), kept when written so a pass needs no GET; dropped when the object is deleted.
+      CREATE TABLE store_documents (
+        object_key TEXT PRIMARY KEY,
+        body       BLOB NOT NULL
+      );
     `,
   },
 ];

@@ -15,7 +15,7 @@ import { classifyKey, ObjectKind } from './object-kinds.ts';
 import type { StoreObjects } from './store-objects.ts';
 
 export interface ObjectRegistry {
-  readonly objects: Pick<StoreObjects, 'register' | 'markDeleted' | 'get'>;
+  readonly objects: Pick<StoreObjects, 'register' | 'markDeleted' | 'get'> & Partial<Pick<StoreObjects, 'keepDocument'>>;
   readonly audit: { record(e: AuditEntry): void };
   /** False once the catalog is closed: late background writes are not recorded (reconcile finds them). */
   readonly isOpen: boolean;
@@ -57,6 +57,7 @@ export class RecordingStore implements ObjectStore {
   async put(key: string, body: ObjectBody, options?: PutOptions): Promise<ObjectInfo> {
     const info = await this.#inner.put(key, body, options);
     this.#written(key, info);
+    if (Buffer.isBuffer(body) && this.#registry.isOpen) this.#registry.objects.keepDocument?.(key, body);
     return info;
   }
 

@@ -3,7 +3,7 @@
 // it, and reconciled with a listing of the store (reconcile.ts). The retention
 // engine reads the keys from here instead of listing the bucket.
 import type Database from 'better-sqlite3';
-import { classifyKey, type ObjectKind, type OwnerKind } from './object-kinds.ts';
+import { classifyKey, ObjectKind, type OwnerKind } from './object-kinds.ts';
 
 export interface StoreObjectRow {
   readonly key: string;
@@ -15,6 +15,11 @@ export interface StoreObjectRow {
   readonly deletedAt: string | null;
 }
 
+/** Documents kept in the catalog: what a retention pass reads of a CDP volume besides its keys. */
+const DOCUMENT_KINDS: ReadonlySet<string> = new Set([ObjectKind.CDP_BASE_INDEX, ObjectKind.CDP_BOOKMARK, ObjectKind.CDP_META]);
+/** A base index of a very large volume is read from the store instead. */
+const MAX_DOCUMENT_BYTES = 64 * 1024;
+
 const COLUMNS = `object_key AS key, owner_kind AS ownerKind, owner, kind, size_bytes AS sizeBytes,
   created_at AS createdAt, deleted_at AS deletedAt`;
 
@@ -25,6 +30,9 @@ export class StoreObjects {
   readonly #live: Database.Statement<[string, string], StoreObjectRow>;
   readonly #get: Database.Statement<[string], StoreObjectRow>;
   readonly #ownedBy: Database.Statement<[string, string], StoreObjectRow>;
+  readonly #keepDoc: Database.Statement<[string, Buffer]>;
+  readonly #doc: Database.Statement<[string], { body: Buffer }>;
+  readonly #dropDoc: Database.Statement<[string]>;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -36,6 +44,9 @@ export class StoreObjects {
     this.#deleted = db.prepare('UPDATE store_objects SET deleted_at = ? WHERE object_key = ? AND deleted_at IS NULL');
     this.#live = db.prepare(`SELECT ${COLUMNS} FROM store_objects WHERE deleted_at IS NULL AND object_key >= ? AND object_key < ? ORDER BY object_key`);
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM store_objects WHERE object_key = ?`);
+    this.#keepDoc = db.prepare('INSERT OR REPLACE INTO store_documents (object_key, body) VALUES (?, ?)');
+    this.#doc = db.prepare('SELECT body FROM store_documents WHERE object_key = ?');
+    this.#dropDoc = db.prepare('DELETE FROM store_documents WHERE object_key = ?');
     this.#ownedBy = db.prepare(`SELECT ${COLUMNS} FROM store_objects WHERE owner_kind = ? AND owner = ? AND deleted_at IS NULL ORDER BY object_key`);
   }
 
@@ -47,7 +58,20 @@ export class StoreObjects {
 
   /** The gateway deleted `keys`; returns how many were live in the registry. */
   markDeleted(keys: readonly string[], at: string = new Date().toISOString()): number {
-    return this.#db.transaction(() => keys.reduce((n, k) => n + this.#deleted.run(at, k).changes, 0))();
+    return this.#db.transaction(() => keys.reduce((n, k) => {
+      this.#dropDoc.run(k);
+      return n + this.#deleted.run(at, k).changes;
+    }, 0))();
+  }
+
+  /** Keep the body of a small immutable document (see DOCUMENT_KINDS) so readers need no GET. */
+  keepDocument(key: string, body: Buffer): void {
+    if (body.length <= MAX_DOCUMENT_BYTES && DOCUMENT_KINDS.has(classifyKey(key).kind)) this.#keepDoc.run(key, body);
+  }
+
+  /** A kept document's body, or undefined. */
+  document(key: string): Buffer | undefined {
+    return this.#doc.get(key)?.body;
   }
 
   get(key: string): StoreObjectRow | undefined {
