@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CdpCommands } from './cdp-protocol.ts';
+import type { RetentionCommands } from './retention-protocol.ts';
 
 /** The socket serve creates in its data directory. */
 export const controlSocketPath = (dataDir: string): string => join(dataDir, 'control.sock');
@@ -167,8 +168,8 @@ export interface TapeRetrieveResult extends ShelfStatus {
   readonly message: string | null;
 }
 
-/** Every command: its argument schema and result type (the cdp ones in cdp-protocol.ts). */
-export interface Commands extends CdpCommands {
+/** Every command: its argument schema and result type (the cdp and retention ones in their own files). */
+export interface Commands extends CdpCommands, RetentionCommands {
   'tape.create': { args: TapeCreateArgs; result: TapeCreateResult };
   'tape.list': { args: TapeListArgs; result: TapeListResult };
   'tape.protect': { args: TapeProtectArgs; result: TapeProtectResult };
@@ -180,7 +181,7 @@ export interface Commands extends CdpCommands {
 }
 export type CommandName = keyof Commands;
 /** The commands of the tape side (Operations). */
-export type TapeCommandName = Exclude<CommandName, `cdp.${string}`>;
+export type TapeCommandName = Exclude<CommandName, `cdp.${string}` | `retention.${string}`>;
 
 export interface Request { readonly id: number; readonly command: string; readonly args: unknown }
 export type Response =

@@ -30,6 +30,8 @@ import { buildCdpDisk, CDP_PREFIX, cdpDisks, PitExposer, type LiveVolume } from 
 import { vaultsFor } from '../shelf/vault.ts';
 import { RecordingStore } from '../catalog/recording-store.ts';
 import { CatalogBackupSchedule } from '../catalog/backup-schedule.ts';
+import { RetentionOperations } from '../control/retention-operations.ts';
+import { gatewayLiveState, storeHistorySource } from '../retention/live.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
@@ -224,9 +226,15 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     publishFacts: (row) => writeCartridgeFacts(tapes.store, row),
     live: (b) => tapes.pool.live(b),
   }).handlers();
+  const retentionHandlers = new RetentionOperations({
+    config: () => config,
+    ...(tapes !== undefined && { catalog: tapes.catalog }),
+    live: gatewayLiveState(handles, exposer),
+    ...(opened !== undefined && { cdp: storeHistorySource(opened.store, CDP_PREFIX) }),
+  }).handlers();
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: { ...tapeHandlers, ...cdpHandlers },
+    handlers: { ...tapeHandlers, ...cdpHandlers, ...retentionHandlers },
     log: log.child({ layer: 'control' }),
   });
   return {
