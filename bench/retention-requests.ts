@@ -4,7 +4,8 @@
 // steady state under the default keep policy: every write for 24 h, hourly
 // for 30 d, daily for a year, weekly bookmarks), on a directory store behind
 // a counting wrapper. Then, request counts by type for:
-//   - the cartridges the planner reads (catalog only);
+//   - the retention pass: gatherRetentionInput (cartridges from the catalog,
+//     CDP histories from the catalog's registry) and planRetention;
 //   - the volume's history from the store (one LIST pass and a GET per base
 //     index and bookmark: what src/cdp/history.ts does alone);
 //   - the volume's history from the catalog (registry keys, kept documents);
@@ -22,6 +23,11 @@ import { CdpKeys } from '../src/cdp/keys.ts';
 import { CartridgePool } from '../tapes/cartridge-pool.ts';
 import { DirObjectStore } from '../tapes/stores/dir-store.ts';
 import { CountingStore, formatCounts } from './counting-store.ts';
+import { cdpDiskSchema } from '../src/cdp-config.ts';
+import { gatherRetentionInput } from '../src/retention/gather.ts';
+import { planRetention } from '../src/retention/plan.ts';
+import { catalogRetentionHistory } from '../src/retention/catalog-history.ts';
+import type { RetentionPolicies } from '../src/retention/types.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -113,8 +119,18 @@ export async function benchRetentionRequests(o: RetentionRequestsOptions): Promi
   console.log(`store_objects: ${catalog.objects.live().length} live objects known to the catalog`);
   console.log('');
 
-  const cartridges = catalog.cartridges.list();
-  console.log(`retention pass, cartridges (${cartridges.length}, from the catalog): ${formatCounts(counting.take())}`);
+  // The planner's whole pass (src/retention/gather.ts and plan.ts), its CDP histories from the catalog.
+  const policies: RetentionPolicies = {
+    pools: { default: { keepMs: 30 * DAY, from: 'last-write', then: 'recycle' } },
+    volumes: { vol0: cdpDiskSchema.parse(null).retention },
+  };
+  const input = await gatherRetentionInput({ now: new Date(now + 40 * DAY), policies, pools: {}, catalog, cdp: catalogRetentionHistory(catalog, counting, '') });
+  const plan = planRetention(input);
+  const passCost = counting.take();
+  const kinds = new Map<string, number>();
+  for (const a of plan.cartridges) kinds.set(a.kind, (kinds.get(a.kind) ?? 0) + 1);
+  console.log(`retention pass (gatherRetentionInput + planRetention, 40 days ahead): ${formatCounts(passCost)}`);
+  console.log(`  plan: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}; vol0: ${plan.volumes[0]?.plan.delete.length ?? 0} objects to delete`);
   const fromStore = await loadHistory(counting, '', 'vol0');
   const storeCost = counting.take();
   console.log(`retention pass, CDP history from the store (src/cdp/history.ts alone): ${formatCounts(storeCost)}`);
@@ -127,9 +143,9 @@ export async function benchRetentionRequests(o: RetentionRequestsOptions): Promi
   const r = await reconcileStoreObjects(catalog, counting);
   console.log(`reconcile of store_objects (recover, or an occasional pass; not every pass): ${formatCounts(counting.take())}; ${r.listed} listed, ${r.registered} registered, ${r.markedDeleted} marked deleted`);
   catalog.close();
-  const passLists = catalogCost.LIST;
+  const passLists = passCost.LIST;
   console.log('');
-  console.log(`verdict: a retention pass over ${o.cartridges} cartridges and a year of CDP history costs ${formatCounts(catalogCost)} ` +
+  console.log(`verdict: a retention pass over ${o.cartridges} cartridges and a year of CDP history costs ${formatCounts(passCost)} ` +
     `(no LIST of the bucket: ${passLists === 0 ? 'yes' : 'NO'}), against ${formatCounts(storeCost)} when the history is read from the store`);
   return same && passLists === 0;
 }

@@ -30,6 +30,7 @@ export class StoreObjects {
   readonly #live: Database.Statement<[string, string], StoreObjectRow>;
   readonly #get: Database.Statement<[string], StoreObjectRow>;
   readonly #ownedBy: Database.Statement<[string, string], StoreObjectRow>;
+  readonly #owners: Database.Statement<[string], { owner: string }>;
   readonly #keepDoc: Database.Statement<[string, Buffer]>;
   readonly #doc: Database.Statement<[string], { body: Buffer }>;
   readonly #dropDoc: Database.Statement<[string]>;
@@ -44,6 +45,7 @@ export class StoreObjects {
     this.#deleted = db.prepare('UPDATE store_objects SET deleted_at = ? WHERE object_key = ? AND deleted_at IS NULL');
     this.#live = db.prepare(`SELECT ${COLUMNS} FROM store_objects WHERE deleted_at IS NULL AND object_key >= ? AND object_key < ? ORDER BY object_key`);
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM store_objects WHERE object_key = ?`);
+    this.#owners = db.prepare('SELECT DISTINCT owner FROM store_objects WHERE owner_kind = ? AND deleted_at IS NULL ORDER BY owner');
     this.#keepDoc = db.prepare('INSERT OR REPLACE INTO store_documents (object_key, body) VALUES (?, ?)');
     this.#doc = db.prepare('SELECT body FROM store_documents WHERE object_key = ?');
     this.#dropDoc = db.prepare('DELETE FROM store_documents WHERE object_key = ?');
@@ -82,6 +84,11 @@ export class StoreObjects {
   live(prefix = ''): StoreObjectRow[] {
     // '~' sorts after every character a key may hold.
     return this.#live.all(prefix, `${prefix}~`);
+  }
+
+  /** Owners of that kind with live objects (barcodes, volume names). */
+  owners(ownerKind: OwnerKind): string[] {
+    return this.#owners.all(ownerKind).map((r) => r.owner);
   }
 
   /** Live objects of one owner (a barcode, a volume), in key order. */

@@ -32,6 +32,7 @@ import { RecordingStore } from '../catalog/recording-store.ts';
 import { CatalogBackupSchedule } from '../catalog/backup-schedule.ts';
 import { RetentionOperations } from '../control/retention-operations.ts';
 import { gatewayLiveState, storeHistorySource } from '../retention/live.ts';
+import { catalogRetentionHistory } from '../retention/catalog-history.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
@@ -230,7 +231,7 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     config: () => config,
     ...(tapes !== undefined && { catalog: tapes.catalog }),
     live: gatewayLiveState(handles, exposer),
-    ...(opened !== undefined && { cdp: storeHistorySource(opened.store, CDP_PREFIX) }),
+    ...(opened !== undefined && { cdp: tapes !== undefined ? catalogRetentionHistory(tapes.catalog, opened.store, CDP_PREFIX) : storeHistorySource(opened.store, CDP_PREFIX) }),
   }).handlers();
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
