@@ -156,3 +156,26 @@ test('only the newest copies are kept; each one deleted is audited', async (t) =
   g.catalog.close();
   await rm(g.tmp, { recursive: true, force: true });
 });
+
+test('a backup that knows a newer manifest than the store holds gives way to the store', async (t) => {
+  const raw = new MemoryObjectStore();
+  const g = await gateway(raw);
+  await write(g, 'REC001L6', 4, 1);
+  const older = g.catalog.cartridges.require('REC001L6');
+  await write(g, 'REC001L6', 8, 2);
+  await writeCatalogBackup(g.catalog, { store: g.store, tmpDir: g.tmp, keep: 3 });
+  const newer = g.catalog.cartridges.require('REC001L6');
+  await g.pool.closeAll();
+  // The manifests of the second write are gone from the store (lost or refused): the first write's is the truth.
+  t.true(newer.manifestVersion > older.manifestVersion);
+  const newerManifests = g.catalog.manifests('REC001L6').filter((m) => m.version > older.manifestVersion).map((m) => m.objectKey);
+  g.catalog.close();
+  await raw.delete(newerManifests);
+  const out = path.join(g.tmp, 'recovered.sqlite');
+  await recoverCatalogFile(out, raw);
+  const c = Catalog.open(out);
+  t.like(c.cartridges.get('REC001L6'), { manifestVersion: older.manifestVersion, eodObjectId: older.eodObjectId, bytesWritten: older.bytesWritten });
+  t.is(c.manifests('REC001L6').at(-1)?.version, older.manifestVersion);
+  c.close();
+  await rm(g.tmp, { recursive: true, force: true });
+});
