@@ -7,6 +7,7 @@
 //   node --import=tsx bench/run.ts disk|tape [--reps 3] [--size 1G] [--only tgt|ours] [--case 'var qd1'] [--mode write]
 //   node --import=tsx bench/run.ts hostile [--sessions 1,2,8] [--size 256M] [--bs 1M] (bench/hostile.ts)
 //   node --import=tsx bench/run.ts cdp [--size 1G] [--commands 2000] [--lag-seconds 30] [--idle-seconds 30] (bench/cdp.ts)
+//   node --import=tsx bench/run.ts retention-requests [--cartridges 1000] (bench/retention-requests.ts)
 //   node --import=tsx bench/run.ts s3 [--reps 1] [--size 1G] [--segment SIZE] [--query k=v&...] [--no-verify]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +30,8 @@ const { values: o, positionals } = parseArgs({
     sessions: { type: 'string' }, bs: { type: 'string' },
     // cdp mode: 4 KiB writes per latency case (64 KiB: a quarter), steady-load and idle windows
     commands: { type: 'string', default: '2000' }, 'lag-seconds': { type: 'string', default: '30' }, 'idle-seconds': { type: 'string', default: '30' },
+    // retention-requests: cartridges in the catalog and the store
+    cartridges: { type: 'string', default: '1000' },
     segment: { type: 'string' }, query: { type: 'string' }, concurrency: { type: 'string', default: '4' }, 'no-verify': { type: 'boolean', default: false },
   },
 });
@@ -59,6 +62,11 @@ if (kind === 'hostile') {
 if (kind === 'cdp') {
   const { benchCdp } = await import('./cdp.ts');
   const ok = await benchCdp({ size: parseBytes(o.size!), commands: Number(o.commands), lagSeconds: Number(o['lag-seconds']), idleSeconds: Number(o['idle-seconds']) });
+  process.exit(ok ? 0 : 1);
+}
+if (kind === 'retention-requests') {
+  const { benchRetentionRequests } = await import('./retention-requests.ts');
+  const ok = await benchRetentionRequests({ cartridges: Number(o.cartridges), dir: path.join(process.cwd(), '.work/bench-retention-requests') });
   process.exit(ok ? 0 : 1);
 }
 if (kind !== 'disk' && kind !== 'tape') throw new Error('usage: bench/run.ts disk|tape|s3|hostile|cdp [--reps N] [--size 1G] [--only tgt|ours] (s3: [--segment 256MiB] [--query k=v&...] [--concurrency 4] [--no-verify])');

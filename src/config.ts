@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { catalogConfig } from './catalog-config.ts';
 import { z } from 'zod';
 import { crossCheckConfig } from './config-checks.ts';
 import { ConfigError, VtlError } from './errors.ts';
@@ -204,6 +205,8 @@ const schema = z.strictObject({
   log: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).default({ level: 'info' }),
   tapes,
   iscsi,
+  /** How the catalog is copied to the store (src/catalog-config.ts). */
+  catalog: catalogConfig,
   pools: z.record(poolName, pool).default({}),
   /** Scheduled retention passes (src/retention-config.ts). */
   retention: retentionSchema.default({ everyMs: RETENTION_DEFAULTS.everyMs }),

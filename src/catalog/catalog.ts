@@ -23,6 +23,7 @@ import { migrate } from './migrations.ts';
 import { RestorePointQueries } from './restore-points.ts';
 import { ShelfQueries } from './shelf.ts';
 import { type RebuildReport, rebuildFromStore } from './rebuild.ts';
+import { StoreObjects } from './store-objects.ts';
 
 export interface SegmentRow {
   readonly barcode: string;
@@ -56,11 +57,14 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
   readonly audit: AuditLog;
   /** What the backup applications wrote on the cartridges (src/points). */
   readonly restorePoints: RestorePointQueries;
+  /** Every object the gateway wrote to the store, live or deleted. */
+  readonly objects: StoreObjects;
   readonly #db: Database.Database;
   readonly #insertManifest: Database.Statement<[Record<string, unknown>]>;
   readonly #upsertSegment: Database.Statement<[Record<string, unknown>]>;
   readonly #dropSegments: Database.Statement<[Record<string, unknown>]>;
-  readonly #registerObject: Database.Statement<[Record<string, unknown>]>;
+  readonly #changes: Database.Statement<[], { n: number }>;
+  readonly #resetWritten: Database.Transaction<(barcode: string) => void>;
   readonly #segments: Database.Statement<[string], SegmentRow>;
   readonly #manifests: Database.Statement<[string], ManifestRow>;
 
@@ -71,6 +75,7 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
     this.shelf = new ShelfQueries(db);
     this.audit = new AuditLog(db);
     this.restorePoints = new RestorePointQueries(db);
+    this.objects = new StoreObjects(db);
     this.#insertManifest = db.prepare(`INSERT OR IGNORE INTO manifests
       (barcode, version, object_key, committed_at, eod_object_id, used_bytes, segment_count)
       VALUES (@barcode, @version, @key, @at, @eod, @used, @segments)`);
@@ -82,8 +87,16 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
     this.#dropSegments = db.prepare(`UPDATE segments SET dropped_after = @previous
       WHERE barcode = @barcode AND dropped_after IS NULL
         AND seq NOT IN (SELECT value FROM json_each(@seqs))`);
-    this.#registerObject = db.prepare(`INSERT OR IGNORE INTO store_objects
-      (object_key, owner_kind, owner, kind, size_bytes, created_at) VALUES (@key, 'tape', @owner, @kind, @size, @at)`);
+    this.#changes = db.prepare('SELECT total_changes() AS n');
+    const forget = [
+      db.prepare('DELETE FROM segments WHERE barcode = ?'),
+      db.prepare('DELETE FROM manifests WHERE barcode = ?'),
+      db.prepare(`UPDATE cartridges SET manifest_version = 0, bytes_written = 0, eod_object_id = 0, filemark_count = 0,
+        last_written_at = NULL WHERE barcode = ?`),
+    ];
+    this.#resetWritten = db.transaction((barcode: string) => {
+      for (const st of forget) st.run(barcode);
+    });
     this.#segments = db.prepare(`SELECT barcode, seq, object_key AS objectKey, first_object_id AS firstObjectId,
       record_count AS recordCount, valid_count AS validCount, data_bytes AS dataBytes, size_bytes AS sizeBytes,
       first_manifest AS firstManifest, dropped_after AS droppedAfter FROM segments WHERE barcode = ? ORDER BY seq`);
@@ -130,6 +143,25 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
     this.#db.close();
   }
 
+  get isOpen(): boolean {
+    return this.#db.open;
+  }
+
+  /** Rows changed through this connection since it opened: a catalog backup is due when it moved. */
+  get changeCount(): number {
+    return this.#changes.get()!.n;
+  }
+
+  /** A consistent copy of the database in `file` (SQLite's online backup; writers go on meanwhile). */
+  async backupTo(file: string): Promise<void> {
+    await this.#db.backup(file);
+  }
+
+  /** Forget what was written on a cartridge (its manifests and segments), keeping the cartridge: recovery found the store to differ. */
+  resetWritten(barcode: string): void {
+    this.#resetWritten(barcode);
+  }
+
   /** CartridgeDirectory: what the pool needs to open (or create) a cartridge. */
   describe(barcode: string): CartridgeSpec | undefined {
     const r = this.cartridges.get(barcode);
@@ -148,14 +180,14 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
       }
       const known = this.cartridges.get(m.barcode)!.manifestVersion;
       this.#insertManifest.run({ barcode: m.barcode, version: m.version, key, at: m.createdAt, eod: m.eodObjectId, used: m.usedBytes, segments: m.segments.length });
-      this.#registerObject.run({ key, owner: m.barcode, kind: 'tape-manifest', size: encodeManifest(m).length, at: m.createdAt });
+      this.objects.register(key, encodeManifest(m).length, m.createdAt);
       if (m.version <= known) return;
       for (const s of m.segments) {
         this.#upsertSegment.run({
           barcode: m.barcode, seq: s.seq, key: s.key, first: s.first, records: s.records, count: s.count,
           dataBytes: s.dataBytes, size: s.size, version: m.version,
         });
-        this.#registerObject.run({ key: s.key, owner: m.barcode, kind: 'tape-segment', size: s.size, at: m.createdAt });
+        this.objects.register(s.key, s.size, m.createdAt);
       }
       this.#dropSegments.run({ barcode: m.barcode, previous: m.version - 1, seqs: JSON.stringify(m.segments.map((s) => s.seq)) });
       this.cartridges.recordWritten(m.barcode, m.version, m.usedBytes, m.eodObjectId, m.filemarks.length, m.createdAt);

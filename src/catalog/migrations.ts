@@ -153,6 +153,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX restore_points_app ON restore_points (app, kind);
     `,
   },
+  {
+    version: 5,
+    name: 'store objects of every kind the gateway writes, and the live ones by key',
+    // The table is recreated to widen its CHECKs (SQLite cannot alter one); deferred foreign
+    // keys let a table that references it stay valid across the swap.
+    sql: `
+      PRAGMA defer_foreign_keys = ON;
+      CREATE TABLE store_objects_v5 (
+        object_key   TEXT PRIMARY KEY,
+        owner_kind   TEXT NOT NULL CHECK (owner_kind IN ('tape', 'cdp', 'library', 'catalog', 'unknown')),
+        owner        TEXT NOT NULL,
+        kind         TEXT NOT NULL CHECK (kind IN ('tape-segment', 'tape-manifest', 'tape-facts', 'tape-shelf',
+                       'library-state', 'cdp-journal', 'cdp-base-chunk', 'cdp-base-index', 'cdp-bookmark', 'cdp-meta',
+                       'catalog-backup', 'other')),
+        size_bytes   INTEGER NOT NULL,
+        created_at   TEXT NOT NULL,
+        retain_until TEXT,
+        deleted_at   TEXT
+      );
+      INSERT INTO store_objects_v5 SELECT object_key, owner_kind, owner, kind, size_bytes, created_at, retain_until, deleted_at FROM store_objects;
+      DROP TABLE store_objects;
+      ALTER TABLE store_objects_v5 RENAME TO store_objects;
+      CREATE INDEX store_objects_owner ON store_objects (owner_kind, owner, kind);
+      CREATE INDEX store_objects_live ON store_objects (object_key) WHERE deleted_at IS NULL;
+
+      -- Small immutable documents the retention pass reads (CDP base indexes, bookmarks,
+      -- metadata), kept when written so a pass needs no GET; dropped when the object is deleted.
+      CREATE TABLE store_documents (
+        object_key TEXT PRIMARY KEY,
+        body       BLOB NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Bring `db` to the newest schema; returns the versions applied. */

@@ -49,6 +49,9 @@ export async function rebuildFromStore(catalog: Catalog, store: ObjectStore, pre
       }
       const m = found.manifest;
       if (found.refused.length > 0) report.fellBack.push({ barcode, version: m.version, refused: [...found.refused] });
+      // The store is the truth for what is written: a catalog (restored from a copy) that knows a
+      // newer manifest than the newest the store holds and accepts forgets what it knew first.
+      if ((catalog.cartridges.get(barcode)?.manifestVersion ?? 0) > m.version) catalog.resetWritten(barcode);
       catalog.manifestCommitted(m, keys.manifest(barcode, m.version));
       report.cartridges.push(barcode);
     } catch (e) {

@@ -3,7 +3,7 @@
 // bookmarks. loadHistory gives the plain data the retention planner reads;
 // loadVolume keeps the base indexes for restores.
 import { StoreErrorCode } from '../../tapes/errors.ts';
-import { listAll, type ObjectStore } from '../../tapes/object-store.ts';
+import { listAll, type ObjectInfo, type ObjectStore } from '../../tapes/object-store.ts';
 import { CdpCorruptError, unknownVolume } from './errors.ts';
 import { CdpKeys, cdpRoot, parseBaseChunkKey, parseBaseIndexKey, parseJournalKey, parseMarkKey } from './keys.ts';
 import { mapLimit } from './store-io.ts';
@@ -33,11 +33,29 @@ export async function listCdpVolumes(store: ObjectStore, prefix: string): Promis
   }
 }
 
-export async function loadHistory(store: ObjectStore, prefix: string, volume: string): Promise<VolumeHistory> {
-  return (await loadVolume(store, prefix, volume)).history;
+export async function loadHistory(store: ObjectStore, prefix: string, volume: string, source?: HistorySource): Promise<VolumeHistory> {
+  return (await loadVolume(store, prefix, volume, source)).history;
 }
 
-export async function loadVolume(store: ObjectStore, prefix: string, volume: string): Promise<LoadedVolume> {
+/**
+ * Where a volume's keys and its small documents (base indexes, bookmarks,
+ * metadata: immutable once written) come from. The store itself by default;
+ * a caller that already knows the keys (the catalog's registry of store
+ * objects) and keeps the documents can spare the LIST and the GETs.
+ */
+export interface HistorySource {
+  /** The volume's objects under `root`, in key order. */
+  objects(root: string): AsyncIterable<ObjectInfo> | Iterable<ObjectInfo>;
+  /** The bytes of one small immutable document. */
+  document(key: string): Promise<Buffer>;
+}
+
+export const storeHistorySource = (store: ObjectStore): HistorySource => ({
+  objects: (root) => listAll(store, root),
+  document: (key) => store.get(key),
+});
+
+export async function loadVolume(store: ObjectStore, prefix: string, volume: string, source: HistorySource = storeHistorySource(store)): Promise<LoadedVolume> {
   const keys = new CdpKeys(prefix, volume);
   const journals: LoadedVolume['journals'] = [];
   const indexKeys: { seq: number; key: string }[] = [];
@@ -45,7 +63,7 @@ export async function loadVolume(store: ObjectStore, prefix: string, volume: str
   const markKeys: string[] = [];
   let metaKey: string | undefined;
   let any = false;
-  for await (const o of listAll(store, keys.root)) {
+  for await (const o of source.objects(keys.root)) {
     any = true;
     const j = parseJournalKey(o.key);
     if (j !== undefined) {
@@ -71,14 +89,14 @@ export async function loadVolume(store: ObjectStore, prefix: string, volume: str
   if (!any) throw unknownVolume(volume, await listCdpVolumes(store, prefix));
   const indexes = new Map<number, BaseIndex>();
   await mapLimit(indexKeys, 16, async ({ seq, key }) => {
-    indexes.set(seq, await getJson<BaseIndex>(store, volume, key));
+    indexes.set(seq, await getJson<BaseIndex>(source, volume, key));
   });
   const sortedIdx = new Map([...indexes.entries()].sort((a, b) => a[0] - b[0]));
   const bookmarks = await mapLimit(markKeys, 16, async (key): Promise<Bookmark> => {
-    const m = await getJson<{ name: string; seq: number; timeUs: number }>(store, volume, key);
+    const m = await getJson<{ name: string; seq: number; timeUs: number }>(source, volume, key);
     return { name: m.name, seq: BigInt(m.seq), time: new Date(m.timeUs / 1000) };
   });
-  const meta = metaKey === undefined ? undefined : await getJson<VolumeMeta>(store, volume, metaKey);
+  const meta = metaKey === undefined ? undefined : await getJson<VolumeMeta>(source, volume, metaKey);
   const anyIndex = sortedIdx.values().next().value as BaseIndex | undefined;
   const shape = meta ?? anyIndex;
   const bases: HistoryBase[] = [...sortedIdx.values()].map((ix) => {
@@ -111,10 +129,10 @@ export async function loadVolume(store: ObjectStore, prefix: string, volume: str
   return { history, keys, indexes: sortedIdx, journals };
 }
 
-export async function getJson<T>(store: ObjectStore, volume: string, key: string): Promise<T> {
+export async function getJson<T>(store: ObjectStore | HistorySource, volume: string, key: string): Promise<T> {
   let buf: Buffer;
   try {
-    buf = await store.get(key);
+    buf = await ('document' in store ? store.document(key) : store.get(key));
   } catch (e) {
     if ((e as { code?: string }).code === StoreErrorCode.NOT_FOUND) throw new CdpCorruptError(volume, key, null, 'listed but gone', { cause: e });
     throw e;

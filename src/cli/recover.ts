@@ -1,6 +1,8 @@
 // `s3vtl recover --store URL --data DIR [--config FILE] [--force] [--json]`:
-// rebuild the catalog of a lost gateway from the bucket alone (cartridges from
-// manifests, libraries from their state objects) and every CDP volume in it
+// rebuild the catalog of a lost gateway from the bucket alone (the newest
+// catalog backup that checks, when there is one; then cartridges from
+// manifests, libraries from their state objects: src/recovery/catalog-file.ts)
+// and every CDP volume in it
 // (src/recovery/recover-cdp.ts). Refuses a data dir whose catalog already
 // knows cartridges, or that holds a volume's local state, unless --force,
 // which keeps the old ones aside (catalog.sqlite.replaced-<time>, cdp/NAME.replaced-<time>).
@@ -10,7 +12,9 @@ import { join, resolve } from 'node:path';
 import { Catalog } from '../catalog/catalog.ts';
 import { loadConfig, type LibraryConfig } from '../config.ts';
 import { VtlError } from '../errors.ts';
-import { recoverCatalog, type RecoverySummary } from '../recovery/recover.ts';
+import type { RecoverySummary } from '../recovery/recover.ts';
+import { describeSource, recoverCatalogFile, type CatalogSource } from '../recovery/catalog-file.ts';
+import type { ReconcileReport } from '../catalog/reconcile.ts';
 import { manifestAuth } from '../wiring/keys.ts';
 import { cdpVolumesToRecover, recoverCdpVolumes, type RecoveredVolume } from '../recovery/recover-cdp.ts';
 import { openStore } from '../wiring/store.ts';
@@ -69,7 +73,7 @@ export function recoverCommand(): Command {
 async function rebuild(data: string, storeUrl: string, libraries: LibraryConfig[], opts: RecoverOptions, auth: ReturnType<typeof manifestAuth>): Promise<void> {
   const file = join(data, 'catalog.sqlite');
   const opened = await openStore(storeUrl);
-  let summary: RecoverySummary & { cdp: RecoveredVolume[] };
+  let summary: Summary;
   try {
     const cdp = await cdpVolumesToRecover(opened.store, data);
     if (cdp.occupied.length > 0 && opts.force !== true) {
@@ -86,13 +90,8 @@ async function rebuild(data: string, storeUrl: string, libraries: LibraryConfig[
       renameSync(file, aside);
       for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
     }
-    const catalog = Catalog.open(file);
-    try {
-      const tapes = await recoverCatalog(catalog, opened.store, libraries, auth === undefined ? {} : { auth });
-      summary = { ...tapes, cdp: await recoverCdpVolumes(opened.store, data, cdp.volumes, opts.force === true) };
-    } finally {
-      catalog.close();
-    }
+    const recovered = await recoverCatalogFile(file, opened.store, libraries, auth === undefined ? {} : { auth });
+    summary = { ...recovered.summary, source: recovered.source, objects: recovered.objects, cdp: await recoverCdpVolumes(opened.store, data, cdp.volumes, opts.force === true) };
   } finally {
     await opened.close();
   }
@@ -100,9 +99,13 @@ async function rebuild(data: string, storeUrl: string, libraries: LibraryConfig[
   if (summary.failed.length > 0) process.exitCode = 1;
 }
 
-function render(s: RecoverySummary & { cdp: RecoveredVolume[] }, file: string): string {
+type Summary = RecoverySummary & { source: CatalogSource; objects: ReconcileReport; cdp: RecoveredVolume[] };
+
+function render(s: Summary, file: string): string {
   const lines = [
     `recovered ${file}`,
+    ...describeSource(s.source),
+    `store objects: ${s.objects.listed} listed (${s.objects.listRequests} LIST requests), ${s.objects.registered} registered, ${s.objects.markedDeleted} marked deleted`,
     `cartridges: ${s.cartridges} (${s.fromManifests} from manifests, ${s.fromStateOnly.length} known only from library state), ${s.bytes} bytes written`,
   ];
   for (const l of s.libraries) {
@@ -115,6 +118,7 @@ function render(s: RecoverySummary & { cdp: RecoveredVolume[] }, file: string): 
   for (const f of s.fellBack) {
     lines.push(`OLDER MANIFEST ${f.barcode}: restored from version ${f.version}; refused ${f.refused.map((r) => `v${r.version} (${r.reason})`).join(', ')}`);
   }
+  for (const b of s.emptied) lines.push(`EMPTIED ${b}: the catalog backup knew it written, the store no longer holds its objects`);
   for (const f of s.failed) lines.push(`FAILED ${f.barcode}: ${f.reason}`);
   for (const v of s.cdp) lines.push(`CDP volume ${v.volume}: image as of ${v.newest ?? '(never written)'} (seq ${v.seq})${v.replaced === null ? '' : `, old local state kept in ${v.replaced}`}`);
   return `${lines.join('\n')}\n`;

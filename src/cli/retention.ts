@@ -13,6 +13,7 @@ import { controlSocketPath } from '../control/protocol.ts';
 import { planInstant, RetentionOperations } from '../control/retention-operations.ts';
 import type { RetentionPlanArgs, RetentionPlanResult } from '../control/retention-protocol.ts';
 import { storeHistorySource } from '../retention/live.ts';
+import { catalogRetentionHistory } from '../retention/catalog-history.ts';
 import { CDP_PREFIX } from '../wiring/cdp.ts';
 import { prepareDataDir } from '../wiring/data-dir.ts';
 import { openStore } from '../wiring/store.ts';
@@ -29,7 +30,7 @@ export async function retentionPlan(config: Config, args: RetentionPlanArgs): Pr
   try {
     const opened = await openStore(config.store);
     try {
-      const ops = new RetentionOperations({ config: () => config, ...(catalog !== undefined && { catalog }), cdp: storeHistorySource(opened.store, CDP_PREFIX) });
+      const ops = new RetentionOperations({ config: () => config, ...(catalog !== undefined && { catalog }), cdp: catalog !== undefined ? catalogRetentionHistory(catalog, opened.store, CDP_PREFIX) : storeHistorySource(opened.store, CDP_PREFIX) });
       return (await ops.handlers()['retention.plan'](args)) as RetentionPlanResult;
     } finally {
       await opened.close();

@@ -53,6 +53,8 @@ export interface RecoverySummary {
   readonly shelf: { barcode: string; phase: string; state: string; medium: string }[];
   /** Cartridges restored from an older manifest: newer ones failed their checks (forged, altered, out of bounds). */
   readonly fellBack: RebuildReport['fellBack'];
+  /** Cartridges a catalog copy knew as written whose objects are gone from the store: now empty. */
+  readonly emptied: string[];
 }
 
 const STATES = new Set<string>(Object.values(CartridgeState));
@@ -76,6 +78,8 @@ export async function recoverCatalog(catalog: Catalog, store: ObjectStore, libra
     catalog.elements.define(elementsOf(geometry));
     if (found === undefined) continue;
     catalog.transaction(() => {
+      // The newest state object places every cartridge: contents a restored catalog copy had go first.
+      for (const e of catalog.elements.list()) if (e.barcode !== null) catalog.elements.clear(e.address);
       for (const c of found.snapshot.cartridges) {
         const row = catalog.cartridges.get(c.barcode);
         if (row === undefined) {
@@ -107,11 +111,13 @@ export async function recoverCatalog(catalog: Catalog, store: ObjectStore, libra
         }
         const source = e.source === null ? null : addressOf(geometry.bases, { kind: e.source.kind, index: e.source.index });
         catalog.elements.apply([{ address, barcode: e.barcode, sourceAddress: source }]);
+        catalog.shelf.remove(e.barcode);
         lib.placed.push({ address, kind: e.kind, index: e.index, barcode: e.barcode });
       }
     });
   }
   const failed = [...rebuilt.failed];
+  const emptied = emptyVanished(catalog, rebuilt);
   const shelf = await recoverShelf(catalog, store, failed);
   // The write-protect switch from each cartridge's newest facts object (src/catalog/cartridge-facts.ts): every
   // protect/unprotect writes one, so it wins over library state objects and shelf records.
@@ -131,7 +137,27 @@ export async function recoverCatalog(catalog: Catalog, store: ObjectStore, libra
     libraries: out,
     shelf,
     fellBack: rebuilt.fellBack,
+    emptied,
   };
+}
+
+/**
+ * Cartridges a restored catalog copy knows as written whose objects the store
+ * no longer holds at all (recycled or deleted after the copy was made): the
+ * store is the truth, so they come back empty, as scratch.
+ */
+function emptyVanished(catalog: Catalog, rebuilt: RebuildReport): string[] {
+  const seen = new Set([...rebuilt.cartridges, ...rebuilt.failed.map((f) => f.barcode)]);
+  const out: string[] = [];
+  catalog.transaction(() => {
+    for (const c of catalog.cartridges.list()) {
+      if (c.manifestVersion === 0 || seen.has(c.barcode)) continue;
+      catalog.resetWritten(c.barcode);
+      if (c.state === CartridgeState.IN_USE || c.state === CartridgeState.FULL) catalog.cartridges.setState(c.barcode, CartridgeState.SCRATCH);
+      out.push(c.barcode);
+    }
+  });
+  return out;
 }
 
 /**

@@ -29,8 +29,11 @@ import { CdpOperations } from '../control/cdp-operations.ts';
 import { cdpPolicies, PointsOperations } from '../control/points-operations.ts';
 import { buildCdpDisk, CDP_PREFIX, cdpDisks, PitExposer, type LiveVolume } from './cdp.ts';
 import { vaultsFor } from '../shelf/vault.ts';
+import { RecordingStore } from '../catalog/recording-store.ts';
+import { CatalogBackupSchedule } from '../catalog/backup-schedule.ts';
 import { RetentionOperations } from '../control/retention-operations.ts';
 import { gatewayLiveState, storeHistorySource } from '../retention/live.ts';
+import { catalogRetentionHistory } from '../retention/catalog-history.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
@@ -64,6 +67,9 @@ interface TapeSide {
   readonly opened: OpenedStore;
   readonly catalog: Catalog;
   readonly pool: CartridgePool;
+  /** The store as everything that writes sees it: each write and delete is recorded in the catalog. */
+  readonly store: RecordingStore;
+  readonly backups: CatalogBackupSchedule;
 }
 
 async function buildTapeSide(config: Config, opened: OpenedStore, log: Logger): Promise<TapeSide> {
@@ -78,6 +84,11 @@ async function buildTapeSide(config: Config, opened: OpenedStore, log: Logger): 
     throw e;
   }
   const tapesLog = log.child({ layer: 'tapes' });
+  const store = new RecordingStore(opened.store, catalog, { actor: 'pipeline' });
+  const backups = new CatalogBackupSchedule({
+    catalog, store: opened.store, tmpDir: config.data, everyMs: config.catalog.backup.everyMs, keep: config.catalog.backup.keep,
+    log: log.child({ layer: 'catalog' }),
+  });
   if (auth === undefined && config.store.startsWith('s3://')) {
     tapesLog.warn('cartridge manifests are not authenticated: a writer to the bucket can change what a cartridge holds (within that cartridge\'s own objects); set tapes.manifestKey (and keep a copy of the key for s3vtl recover)', { store: config.store });
   } else if (auth?.acceptUnsigned === true) {
@@ -86,7 +97,7 @@ async function buildTapeSide(config: Config, opened: OpenedStore, log: Logger): 
   // An S3 store takes bigger segments (fewer requests per GiB) unless the config sets one.
   const segmentBytes = config.tapes.segmentSize ?? (config.store.startsWith('s3://') ? S3_DEFAULTS.segmentSize : undefined);
   const pool = new CartridgePool({
-    store: opened.store,
+    store,
     prefix: '',
     stagingDir: join(config.data, 'staging'),
     directory: catalog,
@@ -112,7 +123,8 @@ async function buildTapeSide(config: Config, opened: OpenedStore, log: Logger): 
       (e: unknown) => tapesLog.warn('could not list or abort multipart uploads left by an earlier run', { error: (e as Error).message }),
     );
   }
-  return { opened, catalog, pool };
+  backups.start();
+  return { opened, catalog, pool, store, backups };
 }
 
 /**
@@ -155,12 +167,14 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
   // One store for the cartridges and the CDP volumes.
   const opened = hasTapes || hasCdp ? await openStore(config.store, { pools: config.pools }) : undefined;
   const tapes = hasTapes && opened ? await buildTapeSide(config, opened, log).catch(async (e: unknown) => { await opened.close(); throw e; }) : undefined;
+  // CDP objects are recorded in the catalog when there is one (a gateway with a library).
+  const cdpStore = tapes?.store ?? opened?.store;
   const live = new Map<string, LiveVolume>();
   for (const t of config.targets) {
     const luns = new Map<number, LogicalUnit>();
     const lines: string[] = (described[t.iqn] = []);
     if (t.library && tapes) {
-      const lib = await buildLibrary(t.iqn, t.library, { catalog: tapes.catalog, pool: tapes.pool, store: tapes.opened.store, log });
+      const lib = await buildLibrary(t.iqn, t.library, { catalog: tapes.catalog, pool: tapes.pool, store: tapes.store, log });
       libraries.set(t.library.name, lib);
       handles.push({ iqn: t.iqn, config: t.library, changer: lib.changer, publish: () => lib.state.publish() });
       for (const [lun, lu] of lib.luns) {
@@ -171,8 +185,8 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
       lib.drives.forEach((_, i) => lines.push(`${i + 1}: tape drive ${t.library!.drive}`));
     }
     for (const d of t.disks) {
-      if (d.cdp !== undefined && opened) {
-        const v = await buildCdpDisk(t, d, config, opened.store, log);
+      if (d.cdp !== undefined && cdpStore) {
+        const v = await buildCdpDisk(t, d, config, cdpStore, log);
         live.set(d.name, v);
         luns.set(d.lun, v.disk);
         units.push(v.disk);
@@ -200,12 +214,12 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     logger: log.child({ layer: 'iscsi' }),
     limits: { ...limits, discoveryIdleMs: discoveryIdleSeconds * 1000 },
   });
-  const exposer = opened && hasCdp ? new PitExposer({ config, server, store: opened.store, log: log.child({ layer: 'cdp' }) }) : undefined;
-  const cdpOps = opened && exposer ? new CdpOperations({ store: opened.store, prefix: CDP_PREFIX, live, exposer }) : undefined;
+  const exposer = cdpStore && hasCdp ? new PitExposer({ config, server, store: cdpStore, log: log.child({ layer: 'cdp' }) }) : undefined;
+  const cdpOps = cdpStore && exposer ? new CdpOperations({ store: cdpStore, prefix: CDP_PREFIX, live, exposer }) : undefined;
   const cdpHandlers = cdpOps?.handlers() ?? {};
   const pointsHandlers = new PointsOperations({
     catalog: tapes?.catalog,
-    cdp: cdpOps && opened ? { ops: cdpOps, store: opened.store, prefix: CDP_PREFIX } : undefined,
+    cdp: cdpOps && cdpStore ? { ops: cdpOps, store: cdpStore, prefix: CDP_PREFIX } : undefined,
     policies: cdpPolicies(config),
   }).handlers();
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
@@ -217,14 +231,14 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
         : undefined),
       vault: vaultsFor(config.pools, tapes.opened.store),
     }),
-    publishFacts: (row) => writeCartridgeFacts(tapes.opened.store, row),
+    publishFacts: (row) => writeCartridgeFacts(tapes.store, row),
     live: (b) => tapes.pool.live(b),
   }).handlers();
   const retentionHandlers = new RetentionOperations({
     config: () => config,
     ...(tapes !== undefined && { catalog: tapes.catalog }),
     live: gatewayLiveState(handles, exposer),
-    ...(opened !== undefined && { cdp: storeHistorySource(opened.store, CDP_PREFIX) }),
+    ...(opened !== undefined && { cdp: tapes !== undefined ? catalogRetentionHistory(tapes.catalog, opened.store, CDP_PREFIX) : storeHistorySource(opened.store, CDP_PREFIX) }),
   }).handlers();
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
@@ -250,6 +264,8 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
       await Promise.all(units.map((u) => u.close()));
       if (tapes) {
         await tapes.pool.closeAll();
+        // The last copy of the catalog, with everything the stop wrote.
+        await tapes.backups.stop().catch((e: unknown) => log.warn('catalog backup at stop failed', { error: (e as Error).message }));
         tapes.catalog.close();
       }
       await opened?.close();

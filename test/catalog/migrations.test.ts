@@ -64,3 +64,22 @@ test('a catalog file uses WAL journaling', async (t) => {
   db.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+test('migration 5 keeps every store object row and accepts the kinds the gateway now writes', (t) => {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.filter((m) => m.version < 5));
+  db.prepare(`INSERT INTO store_objects (object_key, owner_kind, owner, kind, size_bytes, created_at, deleted_at)
+    VALUES ('tapes/A00001L6/seg/0000000000000000-00000000.seg', 'tape', 'A00001L6', 'tape-segment', 42, '2026-01-01', '2026-02-01')`).run();
+  // Before it, a catalog backup cannot be registered.
+  t.throws(() => db.prepare(`INSERT INTO store_objects (object_key, owner_kind, owner, kind, size_bytes, created_at)
+    VALUES ('catalog/0000000000000001.sqlite.gz', 'catalog', 'catalog', 'catalog-backup', 1, '2026-01-01')`).run(), { any: true });
+  t.deepEqual(migrate(db), [5]);
+  t.like(db.prepare('SELECT * FROM store_objects').get(), { object_key: 'tapes/A00001L6/seg/0000000000000000-00000000.seg', size_bytes: 42, deleted_at: '2026-02-01' });
+  db.prepare(`INSERT INTO store_objects (object_key, owner_kind, owner, kind, size_bytes, created_at)
+    VALUES ('catalog/0000000000000001.sqlite.gz', 'catalog', 'catalog', 'catalog-backup', 1, '2026-01-01')`).run();
+  // An unknown kind is still refused.
+  t.throws(() => db.prepare(`INSERT INTO store_objects (object_key, owner_kind, owner, kind, size_bytes, created_at)
+    VALUES ('x', 'tape', 'x', 'nonsense', 1, '2026-01-01')`).run(), { any: true });
+  db.close();
+});
