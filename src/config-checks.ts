@@ -5,6 +5,7 @@
 import type { RefinementCtx } from 'zod';
 import { changerProfiles } from '../scsi/profiles/index.ts';
 import { LTO_MEDIA } from '../tapes/barcode.ts';
+import { formatKeep } from './retention-config.ts';
 
 /** Below this a segment is mostly per-object overhead; the segment pipeline does not go lower. */
 export const MIN_SEGMENT_BYTES = 64 << 10;
@@ -12,7 +13,12 @@ export const MIN_SEGMENT_BYTES = 64 << 10;
 export const MIN_CAPACITY_BYTES = 1 << 20;
 
 interface Batch { readonly prefix: string; readonly first: number; readonly count: number; readonly media: string; readonly capacity?: number | undefined }
+interface CheckedPool {
+  readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number } | undefined;
+  readonly retention?: { readonly keepMs: number; readonly from: 'last-write' | 'export'; readonly then: 'recycle' | 'archive' | 'delete' } | undefined;
+}
 interface Checked {
+  readonly pools: Readonly<Record<string, CheckedPool>>;
   readonly tapes: { readonly segmentSize?: number | undefined };
   readonly targets: readonly {
     readonly disks: readonly { readonly size: number; readonly blockSize: number }[];
@@ -32,6 +38,29 @@ export function crossCheckConfig(c: Checked, ctx: RefinementCtx): void {
     });
     if (t.library !== undefined) checkLibrary(t.library, ['targets', i, 'library'], issue);
   });
+  for (const [name, p] of Object.entries(c.pools)) checkRetention(name, p, issue);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Retention that can never act as written is refused: `from: export` with
+ * `then: archive` (the clock starts when the cartridge is already on the
+ * shelf), and a keep shorter than a COMPLIANCE Object Lock before an erase
+ * (nobody can delete a locked object before its lock ends). A GOVERNANCE lock
+ * longer than keep only postpones; src/retention/policies.ts warns about it.
+ */
+function checkRetention(name: string, p: CheckedPool, issue: (path: Path, message: string) => void): void {
+  const r = p.retention;
+  if (r === undefined) return;
+  const at: Path = ['pools', name, 'retention'];
+  if (r.from === 'export' && r.then === 'archive') {
+    issue([...at, 'then'], 'archive with from: export never acts (the clock starts when the cartridge is already on the shelf); use then: delete, or from: last-write');
+  }
+  const lock = p.objectLock;
+  if (lock?.mode === 'COMPLIANCE' && r.then !== 'archive' && lock.days * DAY_MS > r.keepMs) {
+    issue([...at, 'keep'], `${formatKeep(r.keepMs)} is shorter than the pool's COMPLIANCE Object Lock of ${lock.days} days: nothing can ${r.then} its cartridges before the lock ends; set keep to at least ${lock.days}d or shorten objectLock.days`);
+  }
 }
 
 function checkLibrary(l: NonNullable<Checked['targets'][number]['library']>, at: Path, issue: (path: Path, message: string) => void): void {

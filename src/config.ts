@@ -10,6 +10,7 @@ import { ConfigError, VtlError } from './errors.ts';
 import { changerProfiles, tapeDriveProfiles } from '../scsi/profiles/index.ts';
 import { LTO_MEDIA } from '../tapes/barcode.ts';
 import { cdpDiskSchema } from './cdp-config.ts';
+import { poolRetentionSchema, RETENTION_DEFAULTS, retentionSchema } from './retention-config.ts';
 import { parseSize } from './size.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
@@ -132,6 +133,8 @@ const pool = z.strictObject({
     mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
     days: z.number().int().min(1).max(36500),
   }).optional(),
+  /** How long the pool's cartridges are kept, and then what happens (src/retention-config.ts); absent: forever. */
+  retention: poolRetentionSchema.optional(),
 });
 
 const seconds = z.number().int().min(1).max(86400);
@@ -202,6 +205,8 @@ const schema = z.strictObject({
   tapes,
   iscsi,
   pools: z.record(poolName, pool).default({}),
+  /** Scheduled retention passes (src/retention-config.ts). */
+  retention: retentionSchema.default({ everyMs: RETENTION_DEFAULTS.everyMs }),
   targets: z.array(target).min(1, { message: 'at least one target is needed' }),
 }).superRefine((c, ctx) => {
   const seen = new Set<string>();

@@ -35,6 +35,8 @@ export class PointInTimeBackend implements BlockBackend {
   readonly readOnly = true as const;
   readonly instant: Date;
   readonly seq: bigint;
+  /** The base this view reads (with the journal after it, up to seq). */
+  readonly baseSeq: number;
   readonly blockSize: number;
   readonly blockCount: bigint;
   readonly #volume: string;
@@ -53,6 +55,7 @@ export class PointInTimeBackend implements BlockBackend {
     this.#map = map;
     this.instant = instant;
     this.seq = BigInt(seq);
+    this.baseSeq = base.seq;
     this.blockSize = base.blockSize;
     this.blockCount = BigInt(Math.floor(base.sizeBytes / base.blockSize));
   }

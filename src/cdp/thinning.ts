@@ -6,7 +6,8 @@
 // that exists (pointSeq = the point) or one to build from an older base and
 // the journal up to the point, whose inputs stay until it is built. A tier
 // point is snapped to the end of the last journal object before it (the
-// keys alone give no finer times). Nothing a kept point needs is deletable;
+// keys alone give no finer times), and that journal object stays while the
+// point is kept, so that later passes find the same point. Nothing a kept point needs is deletable;
 // the newest base and the volume metadata always stay.
 import type { HistoryBase, HistoryJournal, ThinningPolicy, VolumeHistory } from './types.ts';
 
@@ -144,9 +145,13 @@ export function planThinning(policy: ThinningPolicy, history: VolumeHistory, now
   for (const b of bases) {
     if (!kept.has(b.seq)) del.push({ key: b.keyPrefix, kind: 'base', reason: `base at seq ${b.seq} (${iso(b.time.getTime())}) is before the window and no kept point or base needs it` });
   }
+  // The journal object ending at a kept point stays too: tier points are found
+  // by journal end times, so without it the point could not be found on a
+  // later pass and its base would be deleted while the tier still keeps it.
+  const anchors = new Set(keep.map((k) => k.seq));
   for (const j of journals) {
     const needed = ranges.find(([from, to]) => j.lastSeq > from && j.firstSeq <= to);
-    if (needed === undefined) del.push({ key: j.key, kind: 'journal', reason: `seqs ${j.firstSeq}-${j.lastSeq} (to ${iso(j.lastTime.getTime())}) are before the any-point window from ${iso(W)} and no kept point needs them` });
+    if (needed === undefined && !anchors.has(j.lastSeq)) del.push({ key: j.key, kind: 'journal', reason: `seqs ${j.firstSeq}-${j.lastSeq} (to ${iso(j.lastTime.getTime())}) are before the any-point window from ${iso(W)} and no kept point needs them` });
   }
   keep.sort((a, b) => a.seq - b.seq);
   return { volume: history.volume, now, windowStart: new Date(W), keep, basesNeeded, basesKept: [...kept.values()].sort((a, b) => a.seq - b.seq), delete: del };

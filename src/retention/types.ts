@@ -20,6 +20,8 @@ export interface RetentionPolicies {
   readonly pools: Readonly<Record<string, PoolRetention | undefined>>;
   /** Every CDP volume the config declares, by volume name. */
   readonly volumes: Readonly<Record<string, ThinningPolicy>>;
+  /** What the config allows but an operator should hear about (e.g. a GOVERNANCE lock longer than keep); copied into every plan. */
+  readonly warnings?: readonly string[];
 }
 
 /** One cartridge as the planner sees it. */
@@ -50,8 +52,11 @@ export interface RetentionCartridge {
 export interface RetentionVolume {
   readonly volume: string;
   readonly history: VolumeHistory;
-  /** Points being read by a restore or an exposed point-in-time LUN: their seqs, with a description. */
-  readonly readers: readonly { readonly seq: number; readonly what: string }[];
+  /**
+   * Points being read by a restore or an exposed point-in-time LUN: their seqs, with a description,
+   * and the base the reader opened (absent: the one a restore at seq would choose now).
+   */
+  readonly readers: readonly { readonly seq: number; readonly what: string; readonly baseSeq?: number }[];
 }
 
 export interface RetentionInput {

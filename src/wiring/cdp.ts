@@ -81,7 +81,7 @@ function pitTargetDefinition(config: Config, iqn: string): TargetDefinition {
 }
 
 /** Read-only LUN over a point-in-time view of a volume. */
-export async function pitDisk(store: ObjectStore, volume: string, target: RestoreTarget, iqn: string, log: Logger): Promise<{ disk: Disk; instant: Date }> {
+export async function pitDisk(store: ObjectStore, volume: string, target: RestoreTarget, iqn: string, log: Logger): Promise<{ disk: Disk; instant: Date; seq: number; baseSeq: number }> {
   const backend = await PointInTimeBackend.open(store, CDP_PREFIX, volume, target);
   const disk = new Disk({
     identity: {
@@ -91,11 +91,14 @@ export async function pitDisk(store: ObjectStore, volume: string, target: Restor
     backend,
     log,
   });
-  return { disk, instant: backend.instant };
+  return { disk, instant: backend.instant, seq: Number(backend.seq), baseSeq: backend.baseSeq };
 }
 
 interface Exposed extends CdpExposure {
   readonly disk: Disk;
+  /** What the view reads: the journal up to seq over base baseSeq (retention holds them). */
+  readonly seq: number;
+  readonly baseSeq: number;
 }
 
 /** Point-in-time LUNs on the running server. */
@@ -118,7 +121,12 @@ export class PitExposer {
   }
 
   list(volume?: string): CdpExposure[] {
-    return [...this.#exposed.values()].filter((e) => volume === undefined || e.volume === volume).map(({ disk: _, ...e }) => e);
+    return [...this.#exposed.values()].filter((e) => volume === undefined || e.volume === volume).map(({ iqn, lun, volume: v, instant }) => ({ iqn, lun, volume: v, instant }));
+  }
+
+  /** The history each exposed LUN reads, for retention to hold. */
+  readers(): { volume: string; seq: number; baseSeq: number; what: string }[] {
+    return [...this.#exposed.values()].map((e) => ({ volume: e.volume, seq: e.seq, baseSeq: e.baseSeq, what: `exposed point-in-time LUN ${e.lun} at ${e.instant}` }));
   }
 
   async expose(volume: string, target: RestoreTarget): Promise<CdpExposure> {
@@ -127,10 +135,10 @@ export class PitExposer {
     if (lun > 16383) throw new UsageError(`${this.iqn} has no free LUN: unexpose some first (s3vtl cdp unexpose --lun N)`);
     this.#reserved.add(lun);
     try {
-      const { disk, instant } = await pitDisk(this.#store, volume, target, this.iqn, this.#log.child({ lu: `${this.iqn}/${lun}` }));
+      const { disk, instant, seq, baseSeq } = await pitDisk(this.#store, volume, target, this.iqn, this.#log.child({ lu: `${this.iqn}/${lun}` }));
       if (this.#server.target(this.iqn) === undefined) this.#server.addTarget(pitTargetDefinition(this.#config, this.iqn));
       this.#server.addLun(this.iqn, lun, disk);
-      const e: Exposed = { iqn: this.iqn, lun, volume, instant: instant.toISOString(), disk };
+      const e: Exposed = { iqn: this.iqn, lun, volume, instant: instant.toISOString(), disk, seq, baseSeq };
       this.#exposed.set(lun, e);
       this.#log.info('exposed a point in time', { volume, instant: e.instant, iqn: this.iqn, lun });
       return { iqn: e.iqn, lun, volume, instant: e.instant };
@@ -152,7 +160,7 @@ export class PitExposer {
       this.#exposed.delete(e.lun);
       await e.disk.close().catch((err: unknown) => this.#log.warn('closing an exposed LUN failed', { lun: e.lun, error: String(err) }));
     }
-    return chosen.map(({ disk: _, ...e }) => e);
+    return chosen.map(({ iqn, lun, volume, instant }) => ({ iqn, lun, volume, instant }));
   }
 
   async close(): Promise<void> {

@@ -121,3 +121,35 @@ test('planning is pure: same input, same plan, input untouched', (t) => {
   // The history is not modified.
   t.is(JSON.stringify(h, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), before);
 });
+
+test('a tier point stays kept on later passes after the journal around it is thinned and its base built', (t) => {
+  // Ten days, a journal object every 3 h; every pass builds the bases the plan
+  // asks for and deletes what it may, as the executor does.
+  const T0 = Date.UTC(2026, 0, 1);
+  const h: VolumeHistory = { volume: 'v', root, sizeBytes: 1, blockSize: 512, chunkBytes: 1, journals: [], bases: [], bookmarks: [] };
+  h.bases.push({ seq: 0, time: new Date(T0), keyPrefix: `${root}base/0/`, chunks: 1, bytes: 1, full: true, dependsOn: [], minSeq: 0, maxSeq: 0, pointSeq: 0 });
+  const daily = { anyPointMs: D, tiers: [{ everyMs: D, forMs: 30 * D }], bookmarksMs: D };
+  let seq = 0;
+  let plan: ThinningPlan | undefined;
+  for (let day = 0; day < 10; day++) {
+    for (let i = 0; i < 8; i++) {
+      const at = T0 + day * D + i * 3 * H;
+      h.journals.push({ key: `${root}jnl/${seq + 1}`, firstSeq: seq + 1, lastSeq: seq + 10, firstTime: new Date(at + 1000), lastTime: new Date(at + 3 * H - 1000), bytes: 1 });
+      seq += 10;
+    }
+    const now = new Date(T0 + (day + 1) * D + H);
+    plan = planThinning(daily, h, now);
+    for (const b of plan.basesNeeded) {
+      if (!b.exists) h.bases.push({ seq: b.seq, time: now, keyPrefix: `${root}base/${b.seq}/`, chunks: 1, bytes: 1, full: true, dependsOn: [], minSeq: b.seq, maxSeq: b.seq, pointSeq: b.seq });
+    }
+    h.bases.sort((a, b) => a.seq - b.seq);
+    const del = deleted(plan);
+    h.journals = h.journals.filter((j) => !del.has(j.key));
+    h.bases = h.bases.filter((b) => !del.has(b.keyPrefix));
+  }
+  // Every midnight between the first write and the any-point window is a daily point...
+  const dailyPoints = plan!.keep.filter((k) => k.reason.includes('daily point'));
+  t.deepEqual(dailyPoints.map((k) => k.seq), [80, 160, 240, 320, 400, 480, 560, 640]);
+  // ...and each has its base in the store (the newest one built after the last pass).
+  for (const k of dailyPoints) t.truthy(h.bases.find((b) => b.pointSeq === k.seq), `base of ${k.seq}`);
+});
