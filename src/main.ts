@@ -8,6 +8,7 @@ import { serveCommand } from './cli/serve.ts';
 import { recoverCommand } from './cli/recover.ts';
 import { tapeCommand } from './cli/tape.ts';
 import { cdpCommand } from './cli/cdp.ts';
+import { applyCommand, auditCommand } from './cli/retention-apply.ts';
 
 // Whatever the gateway creates (catalog, staging, images, sockets) is its owner's alone.
 process.umask(0o077);
@@ -20,6 +21,8 @@ program.addCommand(recoverCommand());
 program.addCommand(tapeCommand());
 program.addCommand(libraryCommand());
 program.addCommand(cdpCommand());
+program.addCommand(new Command('retention').description('retention policies: what expires, and carrying it out').addCommand(applyCommand()));
+program.addCommand(auditCommand());
 
 try {
   await program.parseAsync(process.argv);

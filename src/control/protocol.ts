@@ -9,6 +9,7 @@
 // same thing. Field names are stable; add fields, never rename them.
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ApplyCommands } from './apply-protocol.ts';
 import type { CdpCommands } from './cdp-protocol.ts';
 
 /** The socket serve creates in its data directory. */
@@ -168,7 +169,7 @@ export interface TapeRetrieveResult extends ShelfStatus {
 }
 
 /** Every command: its argument schema and result type (the cdp ones in cdp-protocol.ts). */
-export interface Commands extends CdpCommands {
+export interface Commands extends CdpCommands, ApplyCommands {
   'tape.create': { args: TapeCreateArgs; result: TapeCreateResult };
   'tape.list': { args: TapeListArgs; result: TapeListResult };
   'tape.protect': { args: TapeProtectArgs; result: TapeProtectResult };
@@ -180,7 +181,7 @@ export interface Commands extends CdpCommands {
 }
 export type CommandName = keyof Commands;
 /** The commands of the tape side (Operations). */
-export type TapeCommandName = Exclude<CommandName, `cdp.${string}`>;
+export type TapeCommandName = Exclude<CommandName, `cdp.${string}` | `retention.${string}` | `audit.${string}`>;
 
 export interface Request { readonly id: number; readonly command: string; readonly args: unknown }
 export type Response =

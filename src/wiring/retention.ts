@@ -3,11 +3,22 @@
 // the catalog and state object follow), and the live holds re-checked before
 // every action. Serve and the offline CLI build it over their changers.
 
+import { join } from 'node:path';
+import type { Catalog } from '../catalog/catalog.ts';
 import { ShelfPhase } from '../catalog/shelf.ts';
+import type { Config } from '../config.ts';
 import type { LibraryHandle } from '../control/operations.ts';
-import type { RetentionLibraries } from '../retention/apply.ts';
+import type { ApplyDeps, ApplyLog, RetentionLibraries } from '../retention/apply.ts';
+import type { LiveRetentionState } from '../retention/gather.ts';
+import { storeHistorySource } from '../retention/live.ts';
+import { RetentionRunner, type RunnerLog } from '../retention/runner.ts';
 import type { Shelf } from '../shelf/shelf.ts';
 import { ElementType } from '../../scsi/smc/elements.ts';
+import { TapeKeys } from '../../tapes/keys.ts';
+import type { ObjectStore } from '../../tapes/object-store.ts';
+import { CDP_PREFIX, cdpDisks } from './cdp.ts';
+import { manifestAuth } from './keys.ts';
+import { cartridgeLock } from './store.ts';
 
 export function retentionLibraries(handles: readonly LibraryHandle[]): RetentionLibraries {
   const find = (barcode: string) => {
@@ -54,4 +65,34 @@ export function retentionHolds(s: HoldSources): (barcode: string, kind: 'recycle
     if (row?.phase === ShelfPhase.RETRIEVING) return 'held: retrieve in progress';
     return undefined;
   };
+}
+
+export interface RetentionParts {
+  readonly catalog: Catalog;
+  readonly store: ObjectStore;
+  readonly handles: readonly LibraryHandle[];
+  readonly shelf?: Shelf | undefined;
+  /** The running gateway's cartridge pool (absent offline). */
+  readonly isOpen?: ((barcode: string) => boolean) | undefined;
+  /** The running gateway's drives and exposed LUNs (absent offline: nothing is loaded or exposed). */
+  readonly live?: LiveRetentionState | undefined;
+  readonly log: RunnerLog & ApplyLog;
+}
+
+/** The runner serve and the offline CLI use: the executor over these libraries, the CDP histories in the store. */
+export function retentionRunner(config: Config, p: RetentionParts): RetentionRunner {
+  const auth = manifestAuth(config.tapes);
+  const deps: ApplyDeps = {
+    catalog: p.catalog, store: p.store, keys: new TapeKeys(''), stagingDir: join(config.data, 'staging'),
+    libraries: retentionLibraries(p.handles), shelf: p.shelf,
+    holds: retentionHolds({ handles: p.handles, isOpen: p.isOpen, shelf: p.shelf }),
+    // The pools of the running config: a reloaded config's locks apply from the next pass too.
+    lockPolicy: (c) => cartridgeLock(runner.config.pools, c),
+    manifestAuth: auth, clock: () => new Date(), log: p.log,
+  };
+  const runner: RetentionRunner = new RetentionRunner({
+    config, deps, live: p.live, log: p.log,
+    cdp: cdpDisks(config).length > 0 ? storeHistorySource(p.store, CDP_PREFIX) : undefined,
+  });
+  return runner;
 }

@@ -1,7 +1,7 @@
 // A small library on a directory store for the retention executor's tests:
 // a catalog with four cartridges in storage slots, a cartridge pool to write
 // them, a shelf, and ApplyDeps over all of it.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Catalog } from '../../src/catalog/catalog.ts';
@@ -39,6 +39,7 @@ export interface Fixture {
 /** A fixture on `dir` (created when absent); the catalog file lives there too, so a child process can open it. */
 export async function fixture(dir?: string, catalogFile?: string): Promise<Fixture> {
   const root = dir ?? (await mkdtemp(path.join(tmpdir(), 'retention-')));
+  await mkdir(root, { recursive: true });
   const store = new DirObjectStore({ root: path.join(root, 'store') });
   const catalog = Catalog.open(catalogFile ?? ':memory:');
   const state = new CatalogLibraryState(catalog, geometry, {
@@ -105,4 +106,9 @@ export function wrapStore(store: ObjectStore, over: Partial<ObjectStore>): Objec
     delete: (k) => store.delete(k),
     ...over,
   };
+}
+
+/** The plan the crash test applies: one of each action, and a second recycle. */
+export function crashPlan(): RetentionPlan {
+  return plan([act('recycle', 'RET001L6'), act('delete', 'RET002L6'), act('archive', 'RET003L6'), act('recycle', 'RET004L6')]);
 }
