@@ -28,6 +28,9 @@ import { Shelf } from '../shelf/shelf.ts';
 import { CdpOperations } from '../control/cdp-operations.ts';
 import { buildCdpDisk, CDP_PREFIX, cdpDisks, PitExposer, type LiveVolume } from './cdp.ts';
 import { vaultsFor } from '../shelf/vault.ts';
+import { applyHandlers } from '../control/apply-operations.ts';
+import { gatewayLiveState } from '../retention/live.ts';
+import { retentionRunner } from './retention.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
@@ -35,6 +38,11 @@ export interface Gateway {
   close(): Promise<void>;
   /** Target IQNs with their LUNs and device types, for the startup log. */
   describe(): Record<string, string[]>;
+  /**
+   * A config reloaded on SIGHUP: its retention policies and schedule from the
+   * next pass. Throws (the running config stays) when it cannot be taken.
+   */
+  reload(config: Config): void;
   /** The tape libraries by name (operator control, tests). */
   readonly libraries: ReadonlyMap<string, BuiltLibrary>;
 }
@@ -129,6 +137,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   }
   return {
     ...gateway,
+    reload: (next) => gateway.reload(next),
     async close() {
       try {
         await gateway.close();
@@ -200,20 +209,27 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
   const exposer = opened && hasCdp ? new PitExposer({ config, server, store: opened.store, log: log.child({ layer: 'cdp' }) }) : undefined;
   const cdpHandlers = opened && exposer ? new CdpOperations({ store: opened.store, prefix: CDP_PREFIX, live, exposer }).handlers() : {};
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
-  const tapeHandlers = tapes === undefined ? {} : new Operations(tapes.catalog, handles, {
-    pools: poolNames(config),
-    shelf: new Shelf({
+  const shelf = tapes === undefined ? undefined : new Shelf({
       catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
         ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
         : undefined),
       vault: vaultsFor(config.pools, tapes.opened.store),
-    }),
+    });
+  const tapeHandlers = tapes === undefined ? {} : new Operations(tapes.catalog, handles, {
+    pools: poolNames(config),
+    shelf,
     publishFacts: (row) => writeCartridgeFacts(tapes.opened.store, row),
     live: (b) => tapes.pool.live(b),
   }).handlers();
+  // ---- retention: the scheduled pass and `retention apply` share one runner ----
+  const runner = tapes === undefined ? undefined : retentionRunner(config, {
+    catalog: tapes.catalog, store: tapes.opened.store, handles, shelf,
+    isOpen: (b) => tapes.pool.isOpen(b), live: gatewayLiveState(handles, exposer), log: log.child({ layer: 'retention' }),
+  });
+  const retentionHandlers = runner === undefined || tapes === undefined ? {} : applyHandlers(runner, tapes.catalog);
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: { ...tapeHandlers, ...cdpHandlers },
+    handlers: { ...tapeHandlers, ...cdpHandlers, ...retentionHandlers },
     log: log.child({ layer: 'control' }),
   });
   return {
@@ -225,10 +241,16 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
         await server.close();
         throw e;
       });
+      runner?.schedule();
       return { host: config.listen.host, port };
+    },
+    reload(next: Config) {
+      if (tapes !== undefined) checkCartridgePools(tapes.catalog, next);
+      runner?.reload(next);
     },
     async close() {
       await control?.close();
+      await runner?.close();
       await server.close();
       await exposer?.close();
       // A CDP volume's close ships what is still in its local journal (once; the rest waits for the next start).
