@@ -226,10 +226,10 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     catalog: tapes.catalog, store: tapes.opened.store, handles, shelf,
     isOpen: (b) => tapes.pool.isOpen(b), live: gatewayLiveState(handles, exposer), log: log.child({ layer: 'retention' }),
   });
-  const retentionHandlers = runner === undefined || tapes === undefined ? {} : applyHandlers(runner, tapes.catalog);
+  const applyRetentionHandlers = runner === undefined || tapes === undefined ? {} : applyHandlers(runner, tapes.catalog);
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: { ...tapeHandlers, ...cdpHandlers, ...retentionHandlers },
+    handlers: { ...tapeHandlers, ...cdpHandlers, ...applyRetentionHandlers },
     log: log.child({ layer: 'control' }),
   });
   return {
