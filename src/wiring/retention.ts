@@ -8,10 +8,12 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { ShelfPhase } from '../catalog/shelf.ts';
 import type { Config } from '../config.ts';
 import type { LibraryHandle } from '../control/operations.ts';
-import type { ApplyDeps, ApplyLog, RetentionLibraries } from '../retention/apply.ts';
+import type { ApplyDeps, RetentionLibraries } from '../retention/apply.ts';
+import { applyVolumeThinning } from '../cdp/thin-apply.ts';
+import type { Logger } from '../log.ts';
 import type { LiveRetentionState } from '../retention/gather.ts';
 import { storeHistorySource } from '../retention/live.ts';
-import { RetentionRunner, type RunnerLog } from '../retention/runner.ts';
+import { RetentionRunner } from '../retention/runner.ts';
 import type { Shelf } from '../shelf/shelf.ts';
 import { ElementType } from '../../scsi/smc/elements.ts';
 import { TapeKeys } from '../../tapes/keys.ts';
@@ -76,7 +78,7 @@ export interface RetentionParts {
   readonly isOpen?: ((barcode: string) => boolean) | undefined;
   /** The running gateway's drives and exposed LUNs (absent offline: nothing is loaded or exposed). */
   readonly live?: LiveRetentionState | undefined;
-  readonly log: RunnerLog & ApplyLog;
+  readonly log: Logger;
 }
 
 /** The runner serve and the offline CLI use: the executor over these libraries, the CDP histories in the store. */
@@ -89,6 +91,7 @@ export function retentionRunner(config: Config, p: RetentionParts): RetentionRun
     // The pools of the running config: a reloaded config's locks apply from the next pass too.
     lockPolicy: (c) => cartridgeLock(runner.config.pools, c),
     manifestAuth: auth, clock: () => new Date(), log: p.log,
+    thinVolume: (action, audit) => applyVolumeThinning({ store: p.store, prefix: CDP_PREFIX, action, audit, log: p.log }),
   };
   const runner: RetentionRunner = new RetentionRunner({
     config, deps, live: p.live, log: p.log,

@@ -137,3 +137,25 @@ test('the same plan applied twice: the second pass does nothing', async (t) => {
   t.is(f.catalog.audit.since().length, audited);
   t.deepEqual(await keysOf(f.store, 'tapes/'), keys);
 });
+
+test('volumes: each plan with deletions goes to the CDP thinning executor, its audit entries recorded as retention', async (t) => {
+  const f = await fixture();
+  const volume = {
+    volume: 'vol1', held: [], bytesFreed: 4096,
+    plan: { volume: 'vol1', now: new Date(), windowStart: new Date(), keep: [], basesNeeded: [], basesKept: [], delete: [{ key: 'cdp/vol1/jnl/01', kind: 'journal' as const, reason: 'thinned' }] },
+  };
+  const quiet = { volume: 'vol2', held: [], bytesFreed: 0, plan: { ...volume.plan, volume: 'vol2', delete: [] } };
+  const seen: string[] = [];
+  const r = await applyRetention({ ...plan([]), volumes: [volume, quiet] }, deps(f, {
+    thinVolume: async (a, audit) => {
+      seen.push(a.volume);
+      audit({ actor: 'someone', action: 'delete-object', subject: a.plan.delete[0]!.key });
+      return { deleted: [a.plan.delete[0]!.key], built: [] };
+    },
+  }));
+  // Only the volume with something to delete is thinned.
+  t.deepEqual(seen, ['vol1']);
+  t.deepEqual(r.volumes, [{ volume: 'vol1', deleted: 1, built: 0 }]);
+  t.is(r.bytesFreed, 4096);
+  t.like(f.catalog.audit.since()[0], { actor: 'retention', action: 'delete-object', subject: 'cdp/vol1/jnl/01' });
+});
