@@ -10,6 +10,7 @@ import { tapeCommand } from './cli/tape.ts';
 import { cdpCommand } from './cli/cdp.ts';
 import { catalogCommand } from './cli/catalog.ts';
 import { retentionCommand } from './cli/retention.ts';
+import { auditCommand } from './cli/retention-apply.ts';
 
 // Whatever the gateway creates (catalog, staging, images, sockets) is its owner's alone.
 process.umask(0o077);
@@ -24,6 +25,7 @@ program.addCommand(libraryCommand());
 program.addCommand(cdpCommand());
 program.addCommand(catalogCommand());
 program.addCommand(retentionCommand());
+program.addCommand(auditCommand());
 
 try {
   await program.parseAsync(process.argv);

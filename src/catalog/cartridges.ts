@@ -64,6 +64,7 @@ export class CartridgeQueries {
   readonly #written: Database.Statement<[Record<string, unknown>]>;
   readonly #remove: Database.Statement<[string]>;
   readonly #facts: Database.Statement<[Record<string, unknown>]>;
+  readonly #blank: Database.Statement<[Record<string, unknown>]>;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(`INSERT INTO cartridges
@@ -82,6 +83,8 @@ export class CartridgeQueries {
     this.#remove = db.prepare('DELETE FROM cartridges WHERE barcode = ?');
     this.#facts = db.prepare(`UPDATE cartridges SET pool = @pool, state = @state, write_protected = @writeProtected,
       retain_until = @retainUntil, created_at = @createdAt WHERE barcode = @barcode`);
+    this.#blank = db.prepare(`UPDATE cartridges SET bytes_written = 0, eod_object_id = 0, filemark_count = 0,
+      state = 'scratch', manifest_version = @version, last_written_at = NULL WHERE barcode = @barcode`);
   }
 
   /** Add a cartridge; media type and WORM come from the barcode (throws BarcodeError VTL_BARCODE_INVALID). */
@@ -132,6 +135,11 @@ export class CartridgeQueries {
   /** Disaster recovery: set what a library state object says about a cartridge (facts manifests do not carry). */
   restoreFacts(f: { barcode: string; pool: string | null; state: CartridgeState; writeProtected: boolean; retainUntil: string | null; createdAt: string }): void {
     this.#facts.run({ ...f, writeProtected: f.writeProtected ? 1 : 0 });
+  }
+
+  /** Recycled: an empty scratch tape whose newest manifest is the blank `version`. */
+  resetBlank(barcode: string, version: number): void {
+    if (this.#blank.run({ barcode, version }).changes === 0) throw new CatalogError(CatalogErrorCode.NOT_FOUND, `no cartridge ${barcode}`);
   }
 
   remove(barcode: string): void {

@@ -22,6 +22,7 @@ import { CatalogError, CatalogErrorCode } from './errors.ts';
 import { migrate } from './migrations.ts';
 import { RestorePointQueries } from './restore-points.ts';
 import { ShelfQueries } from './shelf.ts';
+import { RetentionTaskQueries } from './retention-tasks.ts';
 import { type RebuildReport, rebuildFromStore } from './rebuild.ts';
 import { StoreObjects } from './store-objects.ts';
 
@@ -59,6 +60,8 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
   readonly restorePoints: RestorePointQueries;
   /** Every object the gateway wrote to the store, live or deleted. */
   readonly objects: StoreObjects;
+  /** Cartridge actions of the retention executor begun and not yet finished. */
+  readonly retentionTasks: RetentionTaskQueries;
   readonly #db: Database.Database;
   readonly #insertManifest: Database.Statement<[Record<string, unknown>]>;
   readonly #upsertSegment: Database.Statement<[Record<string, unknown>]>;
@@ -76,6 +79,7 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
     this.audit = new AuditLog(db);
     this.restorePoints = new RestorePointQueries(db);
     this.objects = new StoreObjects(db);
+    this.retentionTasks = new RetentionTaskQueries(db);
     this.#insertManifest = db.prepare(`INSERT OR IGNORE INTO manifests
       (barcode, version, object_key, committed_at, eod_object_id, used_bytes, segment_count)
       VALUES (@barcode, @version, @key, @at, @eod, @used, @segments)`);
@@ -192,6 +196,26 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
       this.#dropSegments.run({ barcode: m.barcode, previous: m.version - 1, seqs: JSON.stringify(m.segments.map((s) => s.seq)) });
       this.cartridges.recordWritten(m.barcode, m.version, m.usedBytes, m.eodObjectId, m.filemarks.length, m.createdAt);
     });
+  }
+
+  /**
+   * A cartridge's contents are gone (recycled or deleted): forget its
+   * manifests, segments and restore points (when that table exists). The
+   * cartridge row itself is the caller's (CartridgeQueries.resetBlank or remove).
+   */
+  forgetContents(barcode: string): void {
+    this.transaction(() => {
+      this.#db.prepare('DELETE FROM segments WHERE barcode = ?').run(barcode);
+      this.#db.prepare('DELETE FROM manifests WHERE barcode = ?').run(barcode);
+      const points = this.#db.prepare(`SELECT 1 FROM pragma_table_info('restore_points') WHERE name = 'barcode'`).get();
+      if (points !== undefined) this.#db.prepare('DELETE FROM restore_points WHERE barcode = ?').run(barcode);
+    });
+  }
+
+  /** These objects were deleted from the store: their registry rows say when. */
+  objectsDeleted(keys: readonly string[], at: string): void {
+    if (keys.length === 0) return;
+    this.#db.prepare('UPDATE store_objects SET deleted_at = ? WHERE deleted_at IS NULL AND object_key IN (SELECT value FROM json_each(?))').run(at, JSON.stringify(keys));
   }
 
   segments(barcode: string): SegmentRow[] {

@@ -186,6 +186,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'retention tasks: cartridge actions begun and not yet finished',
+    sql: `
+      -- One row per cartridge action the retention executor has begun: written
+      -- with the action's audit entries, before anything is deleted, and
+      -- removed when the action is complete. A pass finishes every row it finds.
+      CREATE TABLE retention_tasks (
+        barcode    TEXT PRIMARY KEY,
+        action     TEXT NOT NULL CHECK (action IN ('recycle', 'archive', 'delete')),
+        started_at TEXT NOT NULL,
+        -- JSON: reason, pool, bytes, the object keys to delete, the blank manifest version.
+        detail     TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Bring `db` to the newest schema; returns the versions applied. */

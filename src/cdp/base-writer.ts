@@ -7,7 +7,7 @@
 // (chunk seq, X]. The first base of a volume is full (every chunk, zeros
 // recorded as such without an object).
 import type { ObjectStore } from '../../tapes/object-store.ts';
-import { putCreateOnly } from './store-io.ts';
+import { ObjectConflict, putCreateOnly } from './store-io.ts';
 import type { CdpKeys } from './keys.ts';
 import type { BaseIndex, ChunkRef } from './types.ts';
 
@@ -64,8 +64,12 @@ export class BaseWriter {
     // A volume that was never written is all zeros at seq 0: nothing to read.
     const fresh = full && this.#src.lastSeq() === 0;
     const chunks = fresh ? [] : full ? Array.from({ length: n }, (_, i) => i) : this.#src.dirtyChunks().sort((a, b) => a - b);
-    const refs: ChunkRef[] = full ? Array.from({ length: n }, (): ChunkRef => [-1, 0]) : prev.chunks.map((r): ChunkRef => [r[0], r[1]]);
-    this.#job = { seq: this.#src.lastSeq(), chunks, next: 0, refs, full };
+    // A chunk that is not dirty had no write since its copy: that copy is
+    // its state at this base's seq too, so restores from this base need no
+    // journal before it (and thinning can free that journal).
+    const seq = this.#src.lastSeq();
+    const refs: ChunkRef[] = full ? Array.from({ length: n }, (): ChunkRef => [-1, 0]) : prev.chunks.map((r): ChunkRef => [r[0], Math.max(r[1], seq)]);
+    this.#job = { seq, chunks, next: 0, refs, full };
   }
 
   /**
@@ -89,7 +93,7 @@ export class BaseWriter {
         job.next++;
         continue;
       }
-      await putCreateOnly(this.#store, this.#keys.baseChunk(job.seq, c), data);
+      if (!(await this.#put(this.#keys.baseChunk(job.seq, c), data))) return 'chunk';
       job.refs[c] = [job.seq, seq];
       job.next++;
       return 'chunk';
@@ -115,10 +119,26 @@ export class BaseWriter {
       pointSeq: minSeq === maxSeq ? maxSeq : null,
       chunks: job.refs,
     };
-    await putCreateOnly(this.#store, this.#keys.baseIndex(job.seq), Buffer.from(JSON.stringify(index)));
+    if (!(await this.#put(this.#keys.baseIndex(job.seq), Buffer.from(JSON.stringify(index))))) return 'index';
     this.#job = undefined;
     await src.published(index);
     return 'index';
+  }
+
+  /**
+   * A create-only PUT of the base in progress; false when its seq is taken
+   * by other bytes (thinning built a point base at that seq): the base is
+   * given up, and the next one begins at the volume's current seq.
+   */
+  async #put(key: string, body: Buffer): Promise<boolean> {
+    try {
+      await putCreateOnly(this.#store, key, body);
+      return true;
+    } catch (e) {
+      if (!(e instanceof ObjectConflict)) throw e;
+      this.#job = undefined;
+      return false;
+    }
   }
 }
 

@@ -16,6 +16,8 @@ export interface LoadedVolume {
   indexes: Map<number, BaseIndex>;
   /** Journal key facts, µs precision, ascending seq. */
   journals: (HistoryJournal & { firstUs: number; lastUs: number })[];
+  /** Seqs of the base directories holding chunk objects (with or without an index). */
+  chunkDirs: Set<number>;
 }
 
 /** Names of the CDP volumes under `prefix`: one LIST request per volume (skip-scan). */
@@ -126,7 +128,7 @@ export async function loadVolume(store: ObjectStore, prefix: string, volume: str
     bases,
     bookmarks: bookmarks.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0)),
   };
-  return { history, keys, indexes: sortedIdx, journals };
+  return { history, keys, indexes: sortedIdx, journals, chunkDirs: new Set(chunkStats.keys()) };
 }
 
 export async function getJson<T>(store: ObjectStore | HistorySource, volume: string, key: string): Promise<T> {

@@ -19,4 +19,5 @@ export type {
   VolumeHistory,
 } from './types.ts';
 export { PointInTimeBackend } from './point-in-time.ts';
+export { applyVolumeThinning, type ApplyVolumeThinningDeps } from './thin-apply.ts';
 export { planThinning, type ThinningPlan, type KeptPoint, type NeededBase, type Deletable } from './thinning.ts';

@@ -3,6 +3,9 @@
 import { StoreErrorCode } from '../../tapes/errors.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
 
+/** The key exists with other bytes. */
+export class ObjectConflict extends Error {}
+
 /**
  * PUT with If-None-Match: *. When the key exists with the same bytes (our own
  * put whose response was lost), that is success; other bytes are a conflict
@@ -15,7 +18,7 @@ export async function putCreateOnly(store: ObjectStore, key: string, body: Buffe
   } catch (e) {
     if ((e as { code?: string }).code !== StoreErrorCode.EXISTS) throw e;
     const there = await store.get(key);
-    if (!there.equals(buf)) throw new Error(`object ${key} already exists with other contents: is another gateway writing this volume?`, { cause: e });
+    if (!there.equals(buf)) throw new ObjectConflict(`object ${key} already exists with other contents: is another gateway writing this volume?`, { cause: e });
   }
 }
 

@@ -114,6 +114,11 @@ export interface BaseIndex {
   maxSeq: number;
   pointSeq: number | null;
   chunks: ChunkRef[];
+  /** A base built by thinning at a kept point: the base it was built from. */
+  builtFrom?: number;
+  /** Built bases: time (µs) of the newest write the point holds, and of the next write; instants in (pointUs, nextUs] restore to it. */
+  pointUs?: number;
+  nextUs?: number;
 }
 
 /** meta/<version>.json */

@@ -114,10 +114,11 @@ function exposeCommand(out: NodeJS.WritableStream): Command {
     .argument('<volume>', 'CDP volume (the disk name)')
     .option('--at <time>', 'ISO 8601 instant, e.g. 2026-12-06T18:29:38.468Z')
     .option('--bookmark <name>', 'a named instant')
+    .option('--newest', 'the newest instant (a running serve ships what it acknowledged first)')
     .action(async (volume: string, opts: TargetOptions) => {
       const config = cdpConfig(opts);
       const args = { volume, ...targetArgs(opts) };
-      restoreTarget(args, false);
+      restoreTarget(args, true);
       const print = (e: CdpExposure): void => {
         if (opts.json === true) out.write(JSON.stringify({ iqn: e.iqn, lun: e.lun, volume: e.volume, instant: e.instant }) + '\n');
         else out.write(`${e.volume} as of ${e.instant}: target ${e.iqn} LUN ${e.lun} (read-only)\n`);
@@ -127,7 +128,7 @@ function exposeCommand(out: NodeJS.WritableStream): Command {
         print(online);
         return;
       }
-      await exposeInForeground(config, volume, restoreTarget(args, false), print);
+      await exposeInForeground(config, volume, restoreTarget(args, true), print);
     });
 }
 

@@ -4,6 +4,7 @@
 // runs (then loaded drives, reservations and exposed LUNs hold what they
 // use); without it, from the catalog and the store.
 import { join } from 'node:path';
+import { applyCommand } from './retention-apply.ts';
 import { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
 import type { Config } from '../config.ts';
@@ -83,5 +84,6 @@ function planCommand(out: NodeJS.WritableStream): Command {
 export function retentionCommand(out: NodeJS.WritableStream = process.stdout): Command {
   return new Command('retention')
     .description('retention of cartridges and CDP history under the policies of the config')
-    .addCommand(planCommand(out));
+    .addCommand(planCommand(out))
+    .addCommand(applyCommand(out));
 }

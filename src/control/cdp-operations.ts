@@ -92,7 +92,7 @@ export class CdpOperations {
   }
 
   async expose(a: CdpExposeArgs): Promise<CdpExposure> {
-    const target = restoreTarget(a, false);
+    const target = restoreTarget(a, true);
     if (this.#exposer === undefined) throw new UsageError('expose needs a running s3vtl serve (or run s3vtl cdp expose in the foreground without one)');
     // An instant the live volume has acknowledged but not shipped would show older data.
     await this.#live.get(a.volume)?.volume.drain();

@@ -21,6 +21,7 @@ import { changerProfiles, formatSerial, tapeDriveProfiles } from '../../scsi/pro
 import type { DriveBay } from '../../scsi/smc/drive-bay.ts';
 import { MediaChanger } from '../../scsi/smc/media-changer.ts';
 import { Operations, type LibraryHandle } from './operations.ts';
+import type { ObjectStore } from '../../tapes/object-store.ts';
 
 const offlineBay = (serial: string): DriveBay => ({
   serial,
@@ -49,6 +50,12 @@ const quiet = { debug: () => undefined, info: () => undefined, warn: () => undef
 
 export interface OfflineOperations {
   readonly ops: Operations;
+  /** What the operations run over (the retention executor offline uses them too). */
+  readonly catalog: Catalog;
+  readonly libraries: readonly LibraryHandle[];
+  /** Opened when publishing. */
+  readonly store?: ObjectStore | undefined;
+  readonly shelf?: Shelf | undefined;
   close(): Promise<void>;
 }
 
@@ -85,12 +92,14 @@ export async function openOffline(config: Config, o: { publish: boolean; onPubli
       });
       libraries.push({ iqn: t.iqn, config: cfg, changer, publish: () => state.publish() });
     }
+    const shelf = opened === undefined ? undefined : new Shelf({
+      catalog, store: opened.store, pools: config.pools, vault: vaultsFor(config.pools, opened.store), busy: (b) => stagedData(config.data, b),
+    });
     return {
+      catalog, libraries, store: opened?.store, shelf,
       ops: new Operations(catalog, libraries, {
         pools: poolNames(config),
-        shelf: opened === undefined ? undefined : new Shelf({
-          catalog, store: opened.store, pools: config.pools, vault: vaultsFor(config.pools, opened.store), busy: (b) => stagedData(config.data, b),
-        }),
+        shelf,
         publishFacts: opened === undefined ? undefined : (row) => writeCartridgeFacts(opened.store, row),
       }),
       close: async () => {

@@ -9,6 +9,7 @@
 // same thing. Field names are stable; add fields, never rename them.
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ApplyCommands } from './apply-protocol.ts';
 import type { CdpCommands } from './cdp-protocol.ts';
 import type { PointsCommands } from './points-protocol.ts';
 import type { RetentionCommands } from './retention-protocol.ts';
@@ -170,7 +171,7 @@ export interface TapeRetrieveResult extends ShelfStatus {
 }
 
 /** Every command: its argument schema and result type (the cdp, catalog and retention ones in their own files). */
-export interface Commands extends CdpCommands, PointsCommands, RetentionCommands {
+export interface Commands extends CdpCommands, PointsCommands, RetentionCommands, ApplyCommands {
   'tape.create': { args: TapeCreateArgs; result: TapeCreateResult };
   'tape.list': { args: TapeListArgs; result: TapeListResult };
   'tape.protect': { args: TapeProtectArgs; result: TapeProtectResult };
@@ -182,7 +183,7 @@ export interface Commands extends CdpCommands, PointsCommands, RetentionCommands
 }
 export type CommandName = keyof Commands;
 /** The commands of the tape side (Operations). */
-export type TapeCommandName = Exclude<CommandName, `cdp.${string}` | `catalog.${string}` | `retention.${string}`>;
+export type TapeCommandName = Exclude<CommandName, `cdp.${string}` | `catalog.${string}` | `retention.${string}` | `audit.${string}`>;
 
 export interface Request { readonly id: number; readonly command: string; readonly args: unknown }
 export type Response =

@@ -34,6 +34,8 @@ import { CatalogBackupSchedule } from '../catalog/backup-schedule.ts';
 import { RetentionOperations } from '../control/retention-operations.ts';
 import { gatewayLiveState, storeHistorySource } from '../retention/live.ts';
 import { catalogRetentionHistory } from '../retention/catalog-history.ts';
+import { applyHandlers } from '../control/apply-operations.ts';
+import { retentionRunner } from './retention.ts';
 
 export interface Gateway {
   listen(): Promise<{ host: string; port: number }>;
@@ -41,6 +43,11 @@ export interface Gateway {
   close(): Promise<void>;
   /** Target IQNs with their LUNs and device types, for the startup log. */
   describe(): Record<string, string[]>;
+  /**
+   * A config reloaded on SIGHUP: its retention policies and schedule from the
+   * next pass. Throws (the running config stays) when it cannot be taken.
+   */
+  reload(config: Config): void;
   /** The tape libraries by name (operator control, tests). */
   readonly libraries: ReadonlyMap<string, BuiltLibrary>;
 }
@@ -144,6 +151,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   }
   return {
     ...gateway,
+    reload: (next) => gateway.reload(next),
     async close() {
       try {
         await gateway.close();
@@ -223,14 +231,15 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     policies: cdpPolicies(config),
   }).handlers();
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
-  const tapeHandlers = tapes === undefined ? {} : new Operations(tapes.catalog, handles, {
-    pools: poolNames(config),
-    shelf: new Shelf({
+  const shelf = tapes === undefined ? undefined : new Shelf({
       catalog: tapes.catalog, store: tapes.opened.store, pools: config.pools, busy: (b) => (tapes.pool.isOpen(b)
         ? { code: 'VTL_SHELF_BUSY', message: `${b} is still open in the gateway (uploading what was written before the unload); repeat the command in a moment` }
         : undefined),
       vault: vaultsFor(config.pools, tapes.opened.store),
-    }),
+    });
+  const tapeHandlers = tapes === undefined ? {} : new Operations(tapes.catalog, handles, {
+    pools: poolNames(config),
+    shelf,
     publishFacts: (row) => writeCartridgeFacts(tapes.store, row),
     live: (b) => tapes.pool.live(b),
   }).handlers();
@@ -240,9 +249,16 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     live: gatewayLiveState(handles, exposer),
     ...(opened !== undefined && { cdp: tapes !== undefined ? catalogRetentionHistory(tapes.catalog, opened.store, CDP_PREFIX) : storeHistorySource(opened.store, CDP_PREFIX) }),
   }).handlers();
+  // ---- retention: the scheduled pass and `retention apply` share one runner ----
+  // Its store records deletions in store_objects; the executor writes its own audit rows.
+  const runner = tapes === undefined ? undefined : retentionRunner(config, {
+    catalog: tapes.catalog, store: new RecordingStore(tapes.opened.store, tapes.catalog), handles, shelf,
+    isOpen: (b) => tapes.pool.isOpen(b), live: gatewayLiveState(handles, exposer), log: log.child({ layer: 'retention' }),
+  });
+  const applyRetentionHandlers = runner === undefined || tapes === undefined ? {} : applyHandlers(runner, tapes.catalog);
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: { ...tapeHandlers, ...cdpHandlers, ...pointsHandlers, ...retentionHandlers },
+    handlers: { ...tapeHandlers, ...cdpHandlers, ...pointsHandlers, ...retentionHandlers, ...applyRetentionHandlers },
     log: log.child({ layer: 'control' }),
   });
   return {
@@ -254,10 +270,16 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
         await server.close();
         throw e;
       });
+      runner?.schedule();
       return { host: config.listen.host, port };
+    },
+    reload(next: Config) {
+      if (tapes !== undefined) checkCartridgePools(tapes.catalog, next);
+      runner?.reload(next);
     },
     async close() {
       await control?.close();
+      await runner?.close();
       await server.close();
       await exposer?.close();
       // A CDP volume's close ships what is still in its local journal (once; the rest waits for the next start).

@@ -52,7 +52,7 @@ test('offline: an empty store lists no volume; unknown volume, expose and unexpo
   const both = await cdp(s.configPath, 'expose', 'vol0', '--at', '2026-12-06T18:29:38Z', '--bookmark', 'x');
   // Verify two instants at once are refused before anything opens.
   t.is(both.error?.code, 'VTL_USAGE');
-  t.regex(both.error!.message, /exactly one of --at TIME or --bookmark NAME/);
+  t.regex(both.error!.message, /exactly one of --at TIME, --bookmark NAME or --newest/);
 });
 
 test('a CDP-only config: serve has a control socket; list, bookmark, expose and unexpose go through it', async (t) => {
@@ -79,4 +79,10 @@ test('a CDP-only config: serve has a control socket; list, bookmark, expose and 
   const again = await cdp(s.configPath, 'unexpose', '--lun', '0');
   // Verify unexposing a LUN that is not exposed names what is.
   t.regex(again.error?.message ?? '', /exposed: LUN 1 vol0@/);
+  const newest = JSON.parse((await cdp(s.configPath, 'expose', 'vol0', '--newest', '--json')).out) as CdpExposure;
+  // Verify --newest exposes the newest instant on the lowest free LUN.
+  t.deepEqual([newest.volume, newest.lun], ['vol0', 0]);
+  const two = await cdp(s.configPath, 'expose', 'vol0', '--newest', '--bookmark', 'first');
+  // Verify --newest with another instant is refused, naming the three choices.
+  t.regex(two.error?.message ?? '', /exactly one of --at TIME, --bookmark NAME or --newest/);
 });
