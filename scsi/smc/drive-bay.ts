@@ -17,8 +17,10 @@ export interface DriveBay {
    * Put a cartridge in: the drive opens and loads it. Rejects (code
    * VTL_MEDIUM_INCOMPATIBLE, or the open error: code BAY_MEDIUM_FORMAT_CODE
    * when the medium's description is unusable) and stays empty.
+   * `atEndOfData`: leave the cartridge at its end of data instead of BOP (a
+   * drive given back its cartridge when the gateway starts again).
    */
-  insert(barcode: string): Promise<void>;
+  insert(barcode: string, options?: { readonly atEndOfData?: boolean }): Promise<void>;
   /** Take the cartridge out (the drive flushes and unloads first if needed); resolves to its barcode. */
   remove(): Promise<string>;
 }

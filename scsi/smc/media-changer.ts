@@ -106,9 +106,14 @@ export class MediaChanger extends ScsiLogicalUnit {
   }
 
   /**
-   * Start-up: put the cartridges the state records in drives back into them.
-   * One that cannot be loaded goes back to its source slot (or the first empty
-   * one) and is reported through the log.
+   * Start-up: put the cartridges the state records in drives back into them,
+   * each at its end of data. The initiator's idea of the position did not
+   * survive the restart (it gets a unit attention), but a backup application
+   * or st often writes before it repositions (st writes a filemark when the
+   * device is closed after a write): at EOD that appends, where at BOP it would
+   * have erased the whole cartridge. Reading or rewriting needs a positioning
+   * command first, as after any load. One that cannot be loaded goes back to
+   * its source slot (or the first empty one) and is reported through the log.
    */
   restore(): Promise<void> {
     return this.#serialise(async () => {
@@ -116,7 +121,7 @@ export class MediaChanger extends ScsiLogicalUnit {
         const barcode = e.barcode;
         if (barcode === undefined || e.drive === undefined || e.drive.cartridge() === barcode) continue;
         try {
-          await e.drive.insert(barcode);
+          await e.drive.insert(barcode, { atEndOfData: true });
         } catch (err) {
           const home = this.#homeFor(e);
           this.log.warn('cartridge recorded in a drive could not be loaded; returned to a slot', {

@@ -417,9 +417,10 @@ export class TapeDrive extends ScsiLogicalUnit {
   /**
    * The changer put a cartridge in: the drive loads it at once (library drives
    * auto-load). Rejects with IncompatibleMediumError or the MediaSource's error;
-   * the cartridge then stays out of the drive.
+   * the cartridge then stays out of the drive. `atEndOfData` leaves it at EOD
+   * (the changer's start-up restore), else it is at BOP.
    */
-  async insert(barcode: string): Promise<void> {
+  async insert(barcode: string, options: { readonly atEndOfData?: boolean } = {}): Promise<void> {
     // The drive is "loading" while the cartridge opens (an object store may
     // take a while): commands in between are answered NOT READY 04/01
     // BECOMING READY instead of waiting behind the load.
@@ -430,6 +431,7 @@ export class TapeDrive extends ScsiLogicalUnit {
     let opened: Loaded;
     try {
       opened = await this.#openCompatible(barcode);
+      if (options.atEndOfData === true) await opened.medium.spaceToEndOfData().catch(async (e: unknown) => { await opened.medium.close(); throw e; });
     } catch (err) {
       await this.#serialise(async () => {
         this.#bay = { kind: 'empty' };

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { genericChanger } from '../../../scsi/profiles/generic-changer.ts';
 import { MemoryMedium } from '../../helpers/memory-medium.ts';
-import { cdb, clearUnitAttentions, run, writeScript } from '../ssc/harness.ts';
+import { block, cdb, clearUnitAttentions, position, run, writeScript } from '../ssc/harness.ts';
 import { library, parseElementStatus, smc } from './fixture.ts';
 
 const ILLEGAL_REQUEST = 0x5;
@@ -257,4 +257,29 @@ test('inquiry of the changer: medium changer device type, STK L700', async (t) =
   t.log('PERIPHERAL DEVICE TYPE 08h and the profile\'s vendor and product');
   t.is((r.data[0] ?? 0) & 0x1f, 0x08);
   t.is(r.data.subarray(8, 32).toString('ascii'), 'STK     L700            ');
+});
+
+test('a drive given back its cartridge at start is at end of data: a filemark written before repositioning appends, erasing nothing', async (t) => {
+  const first = await library();
+  await run(first.changer, smc.moveMedium(SLOT0, DRIVE1));
+  const drive = first.drives[1]!;
+  await clearUnitAttentions(drive);
+  t.log('label, a file and its filemark written, then the gateway stops');
+  await writeScript(drive, [80, 'F', 4096, 4096, 'F']);
+  for (const d of first.drives) await d.close();
+  const second = await library({ state: first.state, media: first.media });
+  const restored = second.drives[1]!;
+  await clearUnitAttentions(restored);
+  t.log('READ POSITION after the restart: at EOD (object 5), not BOP');
+  const p = await position(restored);
+  t.false(p.bop);
+  t.is(p.first, 5);
+  t.log("st's filemark on close, written before any positioning command, lands after the data");
+  t.is((await run(restored, cdb.writeFilemarks6(1))).status, 0);
+  t.is((await run(restored, cdb.rewind())).status, 0);
+  const label = await run(restored, cdb.read6(80));
+  t.is(label.status, 0);
+  t.true(label.data.equals(block(80, 0)), 'the label written before the restart reads back');
+  t.is((await run(restored, cdb.space6(1, 2))).status, 0);
+  t.is((await position(restored)).first, 5);
 });
