@@ -263,7 +263,7 @@ fault() { # kind disk
 		sleep 0.25
 	done
 	if [ $got = 1 ]; then
-		echo "$kind" >$H/fault-request
+		echo "$kind" >$H/fault-request.tmp && mv $H/fault-request.tmp $H/fault-request # whole, never half-written
 		echo "FAULT asked: $kind at $(date +%T), after: $(grep PARTDONE $VAR/log/amdump | head -n 1)"
 		for i in $(seq 600); do [ -e $H/fault-done ] && break; sleep 0.2; done
 		echo "FAULT done: $(cat $H/fault-done 2>/dev/null || echo 'no answer from the host') at $(date +%T)"
