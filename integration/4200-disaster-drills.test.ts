@@ -20,11 +20,11 @@ import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { IQN_PREFIX } from './lib/config.ts';
-import { countingProxy, type Counts, type CountingProxy } from './lib/counting-proxy.ts';
+import { type Counts, type CountingProxy, startCountingProxy } from '../bench/s3-proxy.ts';
 import { startRgw, type Rgw } from './lib/rgw.ts';
 import { expand, runbookSteps, runHostStep, step } from './lib/runbook.ts';
 import { startTarget, type Target } from './lib/target.ts';
-import { freePort, ROOT, RGW_PORTS, type RunResult, SHARED, sleep, WORK, workDir } from './lib/util.ts';
+import { ROOT, type RunResult, SHARED, sleep, WORK, workDir } from './lib/util.ts';
 import { parseEvents, type Events, type Clock } from './lib/drill-events.ts';
 
 const IQN = `${IQN_PREFIX}:drills`;
@@ -35,6 +35,9 @@ const LOSS_AFTER_DROP_MS = 4000;
 const CACHE = process.env.S3VTL_GUEST_DB_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'vtl-guest-db');
 const RUNBOOK = 'docs/disaster-recovery.md';
 const steps = runbookSteps(RUNBOOK);
+// What runs them: this file (host) and integration/guest/db-drill.sh (database host, SQL).
+const HOST_STEPS = ['bookmark', 'status', 'recover', 'at-before', 'expose-at', 'expose-bookmark', 'attach-pit'];
+const GUEST_STEPS = ['flush', 'freeze', 'thaw', 'unlock', 'mount', 'db-start', 'check'];
 const script = readFileSync(path.join(ROOT, 'integration/guest/db-drill.sh'), 'utf8');
 
 let rgw: Rgw | undefined;
@@ -140,7 +143,7 @@ test.before(async (t) => {
 
   let t0 = Date.now();
   rgw = await startRgw('4200-rgw', { env: { RGW_OBJECTSTORE: 'memstore', S3_BUCKETS: 'drills' } });
-  proxy = await countingProxy(rgw.env.S3_ENDPOINT!, await freePort(RGW_PORTS));
+  proxy = await startCountingProxy(rgw.env.S3_ENDPOINT!);
   // Everything reaches RGW through the proxy (the SDK takes AWS_ENDPOINT_URL_S3), to count what recovery fetches.
   const viaProxy = { ...rgw.env, S3_ENDPOINT: proxy.endpoint, AWS_ENDPOINT_URL_S3: proxy.endpoint, AWS_ENDPOINT_URL: proxy.endpoint };
   Object.assign(process.env, viaProxy);
@@ -191,7 +194,7 @@ test.before(async (t) => {
   while (!finished && !existsSync(path.join(share, 'answered.db'))) await sleep(20);
   if (!finished) {
     recoverToAnswer = Date.now() - tRecover - exposeMs;
-    fetched = { ...proxy.counts };
+    fetched = proxy.counts();
   }
   verifyRun = await g.done;
   phase('verify boot (3 x mount + MariaDB crash recovery)', t0);
@@ -218,6 +221,11 @@ function prefix(t: ExecutionContext, set: Set<number>, what: string): number {
   t.is(set.size, max, `${what}: transactions 1..${max} with none missing`);
   return max;
 }
+
+test.serial('every step of the runbook is one the drill runs', (t) => {
+  t.deepEqual([...steps.keys()].sort(), [...HOST_STEPS, ...GUEST_STEPS].sort(), `${RUNBOOK}: a named step the drill does not run, or one it runs that is gone`);
+  for (const g of GUEST_STEPS) t.true(script.includes(`$RB/${g}.${step(steps, g).lang}`), `db-drill.sh runs ${g}`);
+});
 
 test.serial('the workload ran: commits, bookmark with the database flushed and frozen, DROP, loss of the gateway', (t) => {
   t.log(phases.join('\n'));
@@ -257,7 +265,7 @@ test.serial('drill 2: the recovered volume holds every transaction committed mor
   t.log(`drill 2: ${durable.length} transactions checked present, ${afterLoss.length} begun after the loss checked absent; ` +
     `${before.length} committed before the loss, ${lost} lost (committed inside the lag)`);
   t.log(`drill 2: recover -> first query answered ${(recoverToAnswer / 1000).toFixed(1)} s (recover, serve start, guest boot, mount, crash recovery; the drill-1 exposes excluded); ` +
-    `from the store: ${fetched?.gets} GETs, ${((fetched?.bytesIn ?? 0) / 2 ** 20).toFixed(1)} MiB in ${fetched?.requests} requests`);
+    `from the store: ${((fetched?.bytesDown ?? 0) / 2 ** 20).toFixed(2)} MiB in ${fetched?.requests} requests (${Object.entries(fetched?.byKind ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')})`);
   t.true(lossAt - newest < 10_000, 'the lag at the loss is seconds');
 });
 
