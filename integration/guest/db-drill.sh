@@ -53,7 +53,12 @@ txj() { # journal only, after orders was dropped
 	[ "$REPLY" = "$n" ] || fail "tx $n: $REPLY"
 	ev "c $n $s $e"
 }
-for_secs() { local end=$((${EPOCHREALTIME%.*} + $1)); while ((${EPOCHREALTIME%.*} < end)); do "$2"; done; }
+# for_secs SECS MIN FN: FN for at least SECS seconds and at least MIN transactions (a loaded
+# machine commits slowly; the checks need transactions on both sides of every instant).
+for_secs() {
+	local end=$((${EPOCHREALTIME%.*} + $1)) goal=$((n + $2))
+	while ((${EPOCHREALTIME%.*} < end || n < goal)); do "$3"; done
+}
 
 case ${PHASE:?} in
 write)
@@ -71,7 +76,7 @@ write)
 	ev "started $EPOCHREALTIME"
 	clock start
 	open_db
-	for_secs "$A_S" tx
+	for_secs "$A_S" 15 tx
 	# The application-consistent bookmark: flush + lock, freeze, the host bookmarks, thaw, unlock.
 	q "$(cat "$RB/flush.sql") SELECT 'locked';"
 	[ "$REPLY" = locked ] || fail "flush: $REPLY"
@@ -84,7 +89,7 @@ write)
 	q "$(cat "$RB/unlock.sql") SELECT 'unlocked';"
 	[ "$REPLY" = unlocked ] || fail "unlock: $REPLY"
 	ev "unlocked $n $EPOCHREALTIME"
-	for_secs "$B_S" tx
+	for_secs "$B_S" 15 tx
 	# The user's error.
 	s=$EPOCHREALTIME
 	q "DROP TABLE orders; SELECT 'dropped';"
