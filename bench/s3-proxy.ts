@@ -36,6 +36,8 @@ export function operation(method: string, url: string): string {
 export interface Counts {
   requests: number;
   bytesUp: number;
+  /** Response bytes (bodies) from the store: what the clients fetched. */
+  bytesDown: number;
   /** "OPERATION KIND" -> requests, e.g. "PUT segment", "DELETE manifest". */
   byKind: Record<string, number>;
 }
@@ -54,7 +56,7 @@ export interface CountingProxy {
 export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
   const up = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  let c: Counts = { requests: 0, bytesUp: 0, byKind: {} };
+  let c: Counts = { requests: 0, bytesUp: 0, bytesDown: 0, byKind: {} };
   let inFlight = 0;
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
@@ -69,6 +71,8 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
       host: up.hostname, port: up.port, method: req.method, path: url, headers: req.headers, agent,
     }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.statusMessage, r.headers);
+      const counting = c;
+      r.on('data', (chunk: Buffer) => { counting.bytesDown += chunk.length; });
       r.pipe(res);
       r.on('end', finish);
       r.on('error', finish);
@@ -88,7 +92,7 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
     port,
     endpoint: `http://127.0.0.1:${port}`,
     counts: () => ({ ...c, byKind: { ...c.byKind } }),
-    reset: () => { c = { requests: 0, bytesUp: 0, byKind: {} }; },
+    reset: () => { c = { requests: 0, bytesUp: 0, bytesDown: 0, byKind: {} }; },
     inFlight: () => inFlight,
     close: async () => {
       server.closeAllConnections();

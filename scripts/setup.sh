@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # setup.sh - install everything the tests need on a Debian 12 machine (as root), idempotently:
 #   apt packages, node_modules (npm ci from package-lock.json), the C tools (.work/tools),
-#   the QEMU guest image (cached in ~/.cache/vtl-guest, see ../shared/guest/README.md).
+#   the QEMU guest image (cached in ~/.cache/vtl-guest, see ../shared/guest/README.md) and the
+#   database guest image the disaster drills boot (the same plus mariadb-server, in its own cache
+#   ~/.cache/vtl-guest-db so the default image stays as every other suite expects it).
 # A second run only checks and takes a few seconds. Prints the time of each step.
-# Env: S3VTL_SHARED (default ../shared), S3VTL_SKIP_GUEST=1 skips the guest image.
+# Env: S3VTL_SHARED (default ../shared), S3VTL_SKIP_GUEST=1 skips the guest images,
+# S3VTL_GUEST_DB_CACHE (default ~/.cache/vtl-guest-db) the database image's cache.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${S3VTL_SHARED:-$ROOT/../shared}
@@ -69,9 +72,18 @@ guest_step() {
   bash "$SHARED/guest/build-image" 2>&1 | tail -n 3
 }
 
+# The drills' image: VTL_GUEST_CACHE/VTL_GUEST_EXTRA_PACKAGES as integration/4200 boots it.
+guest_db_step() {
+  [ "${S3VTL_SKIP_GUEST:-}" = 1 ] && { echo "setup: database guest image skipped (S3VTL_SKIP_GUEST=1)"; return 0; }
+  local env=(VTL_GUEST_CACHE="${S3VTL_GUEST_DB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtl-guest-db}" VTL_GUEST_EXTRA_PACKAGES=mariadb-server)
+  env "${env[@]}" bash "$SHARED/guest/build-image" --check >/dev/null 2>&1 && return 0
+  env "${env[@]}" bash "$SHARED/guest/build-image" 2>&1 | tail -n 3
+}
+
 T0=$(date +%s.%N)
 step apt apt_step
 step npm-ci npm_step
 step c-tools tools_step
 step guest-image guest_step
+step guest-db guest_db_step
 printf 'setup: %-12s %6.1f s\n' total "$(echo "$(date +%s.%N) - $T0" | bc)"
