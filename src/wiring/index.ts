@@ -32,7 +32,7 @@ import { vaultsFor } from '../shelf/vault.ts';
 import { RecordingStore } from '../catalog/recording-store.ts';
 import { CatalogBackupSchedule } from '../catalog/backup-schedule.ts';
 import { RetentionOperations } from '../control/retention-operations.ts';
-import { gatewayLiveState, storeHistorySource } from '../retention/live.ts';
+import { gatewayLiveState } from '../retention/live.ts';
 import { catalogRetentionHistory } from '../retention/catalog-history.ts';
 import { applyHandlers } from '../control/apply-operations.ts';
 import { retentionRunner } from './retention.ts';
@@ -69,20 +69,20 @@ async function buildDisk(t: TargetConfig, d: DiskConfig, dataDir: string, log: L
   });
 }
 
-/** The tape side: one store, one catalog, one cartridge pool shared by every library. */
-interface TapeSide {
+/**
+ * The one catalog of a gateway with a store (a library, CDP volumes or both):
+ * cartridges, restore points, every object written, the audit log; backed up
+ * to the bucket after changes.
+ */
+interface CatalogSide {
   readonly opened: OpenedStore;
   readonly catalog: Catalog;
-  readonly pool: CartridgePool;
   /** The store as everything that writes sees it: each write and delete is recorded in the catalog. */
   readonly store: RecordingStore;
   readonly backups: CatalogBackupSchedule;
 }
 
-async function buildTapeSide(config: Config, opened: OpenedStore, log: Logger): Promise<TapeSide> {
-  const codecFor = poolCodecs(config);
-  const auth = manifestAuth(config.tapes);
-  const startedAt = new Date();
+function openCatalogSide(config: Config, opened: OpenedStore, log: Logger): CatalogSide {
   const catalog = Catalog.open(join(config.data, 'catalog.sqlite'));
   try {
     checkCartridgePools(catalog, config);
@@ -90,12 +90,25 @@ async function buildTapeSide(config: Config, opened: OpenedStore, log: Logger): 
     catalog.close();
     throw e;
   }
-  const tapesLog = log.child({ layer: 'tapes' });
   const store = new RecordingStore(opened.store, catalog, { actor: 'pipeline' });
   const backups = new CatalogBackupSchedule({
     catalog, store: opened.store, tmpDir: config.data, everyMs: config.catalog.backup.everyMs, keep: config.catalog.backup.keep,
     log: log.child({ layer: 'catalog' }),
   });
+  return { opened, catalog, store, backups };
+}
+
+/** The tape side: one cartridge pool shared by every library, over the catalog side. */
+interface TapeSide extends CatalogSide {
+  readonly pool: CartridgePool;
+}
+
+async function buildTapeSide(config: Config, side: CatalogSide, log: Logger): Promise<TapeSide> {
+  const { opened, catalog, store } = side;
+  const codecFor = poolCodecs(config);
+  const auth = manifestAuth(config.tapes);
+  const startedAt = new Date();
+  const tapesLog = log.child({ layer: 'tapes' });
   if (auth === undefined && config.store.startsWith('s3://')) {
     tapesLog.warn('cartridge manifests are not authenticated: a writer to the bucket can change what a cartridge holds (within that cartridge\'s own objects); set tapes.manifestKey (and keep a copy of the key for s3vtl recover)', { store: config.store });
   } else if (auth?.acceptUnsigned === true) {
@@ -130,8 +143,7 @@ async function buildTapeSide(config: Config, opened: OpenedStore, log: Logger): 
       (e: unknown) => tapesLog.warn('could not list or abort multipart uploads left by an earlier run', { error: (e as Error).message }),
     );
   }
-  backups.start();
-  return { opened, catalog, pool, store, backups };
+  return { ...side, pool };
 }
 
 /**
@@ -174,9 +186,17 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
   if (hasTapes) poolCodecs(config);
   // One store for the cartridges and the CDP volumes.
   const opened = hasTapes || hasCdp ? await openStore(config.store, { pools: config.pools }) : undefined;
-  const tapes = hasTapes && opened ? await buildTapeSide(config, opened, log).catch(async (e: unknown) => { await opened.close(); throw e; }) : undefined;
-  // CDP objects are recorded in the catalog when there is one (a gateway with a library).
-  const cdpStore = tapes?.store ?? opened?.store;
+  let side: CatalogSide | undefined;
+  try {
+    side = opened && openCatalogSide(config, opened, log);
+  } catch (e) {
+    await opened?.close();
+    throw e;
+  }
+  const tapes = hasTapes && side ? await buildTapeSide(config, side, log).catch(async (e: unknown) => { side!.catalog.close(); await opened?.close(); throw e; }) : undefined;
+  side?.backups.start();
+  // CDP objects are recorded in the same catalog as the cartridges.
+  const cdpStore = side?.store;
   const live = new Map<string, LiveVolume>();
   for (const t of config.targets) {
     const luns = new Map<number, LogicalUnit>();
@@ -226,7 +246,7 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
   const cdpOps = cdpStore && exposer ? new CdpOperations({ store: cdpStore, prefix: CDP_PREFIX, live, exposer }) : undefined;
   const cdpHandlers = cdpOps?.handlers() ?? {};
   const pointsHandlers = new PointsOperations({
-    catalog: tapes?.catalog,
+    catalog: side?.catalog,
     cdp: cdpOps && cdpStore ? { ops: cdpOps, store: cdpStore, prefix: CDP_PREFIX } : undefined,
     policies: cdpPolicies(config),
   }).handlers();
@@ -245,17 +265,17 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
   }).handlers();
   const retentionHandlers = new RetentionOperations({
     config: () => config,
-    ...(tapes !== undefined && { catalog: tapes.catalog }),
+    ...(side !== undefined && { catalog: side.catalog, cdp: catalogRetentionHistory(side.catalog, side.opened.store, CDP_PREFIX) }),
     live: gatewayLiveState(handles, exposer),
-    ...(opened !== undefined && { cdp: tapes !== undefined ? catalogRetentionHistory(tapes.catalog, opened.store, CDP_PREFIX) : storeHistorySource(opened.store, CDP_PREFIX) }),
   }).handlers();
   // ---- retention: the scheduled pass and `retention apply` share one runner ----
   // Its store records deletions in store_objects; the executor writes its own audit rows.
-  const runner = tapes === undefined ? undefined : retentionRunner(config, {
-    catalog: tapes.catalog, store: new RecordingStore(tapes.opened.store, tapes.catalog), handles, shelf,
-    isOpen: (b) => tapes.pool.isOpen(b), live: gatewayLiveState(handles, exposer), log: log.child({ layer: 'retention' }),
+  const runner = side === undefined ? undefined : retentionRunner(config, {
+    catalog: side.catalog, store: new RecordingStore(side.opened.store, side.catalog), handles, shelf,
+    ...(tapes !== undefined && { isOpen: (b: string) => tapes.pool.isOpen(b) }),
+    live: gatewayLiveState(handles, exposer), log: log.child({ layer: 'retention' }),
   });
-  const applyRetentionHandlers = runner === undefined || tapes === undefined ? {} : applyHandlers(runner, tapes.catalog);
+  const applyRetentionHandlers = runner === undefined || side === undefined ? {} : applyHandlers(runner, side.catalog);
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
     handlers: { ...tapeHandlers, ...cdpHandlers, ...pointsHandlers, ...retentionHandlers, ...applyRetentionHandlers },
@@ -274,7 +294,7 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
       return { host: config.listen.host, port };
     },
     reload(next: Config) {
-      if (tapes !== undefined) checkCartridgePools(tapes.catalog, next);
+      if (side !== undefined) checkCartridgePools(side.catalog, next);
       runner?.reload(next);
     },
     async close() {
@@ -284,11 +304,11 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
       await exposer?.close();
       // A CDP volume's close ships what is still in its local journal (once; the rest waits for the next start).
       await Promise.all(units.map((u) => u.close()));
-      if (tapes) {
-        await tapes.pool.closeAll();
+      await tapes?.pool.closeAll();
+      if (side) {
         // The last copy of the catalog, with everything the stop wrote.
-        await tapes.backups.stop().catch((e: unknown) => log.warn('catalog backup at stop failed', { error: (e as Error).message }));
-        tapes.catalog.close();
+        await side.backups.stop().catch((e: unknown) => log.warn('catalog backup at stop failed', { error: (e as Error).message }));
+        side.catalog.close();
       }
       await opened?.close();
     },
