@@ -36,8 +36,6 @@ export async function buildPointBase(store: ObjectStore, lv: LoadedVolume, seq: 
   // Its key: base/<seq>/, or below when a base the volume took holds that
   // one (the volume's future bases take seqs above every point).
   let id = seq;
-  while (id >= 0 && lv.indexes.has(id)) id--;
-  if (id < 0) return { kind: 'skipped', reason: `no free base key at or below seq ${seq}` };
   const src = from === null ? zeroIndex(lv) : lv.indexes.get(from);
   if (src === undefined) return { kind: 'skipped', reason: `its source base ${from} is gone` };
   const refs: ChunkRef[] = src.chunks.map((r): ChunkRef => [r[0], r[1]]);
@@ -96,28 +94,51 @@ export async function buildPointBase(store: ObjectStore, lv: LoadedVolume, seq: 
     }
   }
   if (pointUs === undefined && seq === 0) pointUs = 0;
-  let chunkPuts = 0;
-  try {
-    for (const c of [...chunks.keys()].sort((a, b) => a - b)) {
-      const buf = chunks.get(c)!;
-      if (isZero(buf)) {
-        refs[c] = [-1, seq];
-        continue;
-      }
-      await putCreateOnly(store, lv.keys.baseChunk(id, c), buf);
-      chunkPuts++;
-      refs[c] = [id, seq];
+  const point = { seq, from, pointUs, nextUs, timeUs: pointUs ?? src.timeUs };
+  // Objects of a base the volume left unfinished may hold the key: the next free seq below then.
+  let reason = '';
+  for (let tries = 0; tries < 3 && id >= 0; tries++, id--) {
+    while (id >= 0 && lv.indexes.has(id)) id--;
+    if (id < 0) break;
+    try {
+      return await storeBase(store, lv, id, point, refs, chunks, beforeIndex);
+    } catch (e) {
+      if (!(e instanceof ObjectConflict)) throw e;
+      reason = e.message;
     }
-  } catch (e) {
-    if (e instanceof ObjectConflict) return { kind: 'skipped', reason: e.message };
-    throw e;
   }
-  for (const r of refs) r[1] = seq;
+  return { kind: 'skipped', reason: reason || `no free base key at or below seq ${seq}` };
+}
+
+/** The chunk objects, then the index, under base/<id>/; ObjectConflict when other bytes hold a key. */
+async function storeBase(
+  store: ObjectStore,
+  lv: LoadedVolume,
+  id: number,
+  p: { seq: number; from: number | null; pointUs: number | undefined; nextUs: number | undefined; timeUs: number },
+  srcRefs: readonly ChunkRef[],
+  chunks: ReadonlyMap<number, Buffer>,
+  beforeIndex: (ix: BaseIndex) => void,
+): Promise<BuildResult> {
+  const h = lv.history;
+  const seq = p.seq;
+  const refs = srcRefs.map((r): ChunkRef => [r[0], seq]);
+  let chunkPuts = 0;
+  for (const c of [...chunks.keys()].sort((a, b) => a - b)) {
+    const buf = chunks.get(c)!;
+    if (isZero(buf)) {
+      refs[c] = [-1, seq];
+      continue;
+    }
+    await putCreateOnly(store, lv.keys.baseChunk(id, c), buf);
+    chunkPuts++;
+    refs[c] = [id, seq];
+  }
   const index: BaseIndex = {
     format: 1,
     volume: h.volume,
     seq: id,
-    timeUs: pointUs ?? src.timeUs,
+    timeUs: p.timeUs,
     sizeBytes: h.sizeBytes,
     blockSize: h.blockSize,
     chunkBytes: h.chunkBytes,
@@ -126,16 +147,11 @@ export async function buildPointBase(store: ObjectStore, lv: LoadedVolume, seq: 
     maxSeq: seq,
     pointSeq: seq,
     chunks: refs,
-    builtFrom: from ?? -1,
-    ...(pointUs !== undefined && nextUs !== undefined && { pointUs, nextUs }),
+    builtFrom: p.from ?? -1,
+    ...(p.pointUs !== undefined && p.nextUs !== undefined && { pointUs: p.pointUs, nextUs: p.nextUs }),
   };
   beforeIndex(index);
-  try {
-    await putCreateOnly(store, lv.keys.baseIndex(id), Buffer.from(JSON.stringify(index)));
-  } catch (e) {
-    if (e instanceof ObjectConflict) return { kind: 'skipped', reason: e.message };
-    throw e;
-  }
+  await putCreateOnly(store, lv.keys.baseIndex(id), Buffer.from(JSON.stringify(index)));
   await verifyComplete(store, lv, index);
   return { kind: 'built', index, chunkPuts };
 }

@@ -63,6 +63,10 @@ export class Shipper {
   get pendingCount(): number {
     return this.#pending.length;
   }
+  /** Nothing to store: no record, no base in progress or due, no metadata (no timer runs). */
+  get idle(): boolean {
+    return !this.#hasWork();
+  }
   get failing(): boolean {
     return this.#failures > 0;
   }
@@ -205,7 +209,11 @@ export class Shipper {
         }
         return true;
       });
-      if (!more) return;
+      if (!more) {
+        // A base may be due now: the loop goes on with it.
+        this.poke();
+        return;
+      }
     }
   }
 

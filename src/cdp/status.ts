@@ -23,6 +23,7 @@ function fromStore(lv: LoadedVolume): CdpStatus {
     newestDurable: win.end,
     lagMs: 0,
     rpoGrowing: false,
+    shipping: false,
     bytesLocal: 0,
     bytesInStore: inStore,
     bookmarks: h.bookmarks,
@@ -35,7 +36,7 @@ export async function volumeStatus(core: VolumeCore): Promise<CdpStatus> {
   try {
     s = fromStore(await loadVolume(core.store, core.keys.root.replace(/cdp\/[^/]+\/$/, ''), core.name));
   } catch {
-    s = { volume: core.name, sizeBytes: core.sizeBytes, blockSize: core.blockSize, windowStart: null, windowEnd: null, newestDurable: null, lagMs: 0, rpoGrowing: false, bytesLocal: 0, bytesInStore: 0, bookmarks: [], points: [] };
+    s = { volume: core.name, sizeBytes: core.sizeBytes, blockSize: core.blockSize, windowStart: null, windowEnd: null, newestDurable: null, lagMs: 0, rpoGrowing: false, shipping: false, bytesLocal: 0, bytesInStore: 0, bookmarks: [], points: [] };
   }
   const st = core.state;
   const oldest = core.shipper.oldestPendingUs;
@@ -47,6 +48,7 @@ export async function volumeStatus(core: VolumeCore): Promise<CdpStatus> {
     newestDurable: st.shippedSeq === 0 ? s.newestDurable : new Date(st.shippedUs / 1000),
     lagMs: oldest === undefined ? 0 : Math.max(0, core.nowMs() - oldest / 1000),
     rpoGrowing: st.gap !== null || core.shipper.failing,
+    shipping: !core.shipper.idle,
     bytesLocal: core.journal.bytes,
   };
 }

@@ -50,6 +50,8 @@ export interface CdpStatus {
   newestDurable: Date | null;
   lagMs: number;
   rpoGrowing: boolean;
+  /** Something is still to be stored (records, a base in progress or due): store requests go on. */
+  shipping: boolean;
   bytesLocal: number;
   bytesInStore: number;
   bookmarks: Bookmark[];

@@ -54,7 +54,7 @@ function statusText(s: CdpVolumeStatus): string {
     `volume         ${s.volume} (${formatBytes(s.sizeBytes)}, ${s.blockSize}-byte blocks)${s.live ? '' : ', not served here'}`,
     `window         ${when(s.windowStart)} .. ${when(s.windowEnd)}`,
     `newest durable ${when(s.newestDurable)}`,
-    `lag            ${s.lagMs} ms${s.rpoGrowing ? '  (RPO GROWING: the journal is full or the store unreachable)' : ''}`,
+    `lag            ${s.lagMs} ms${s.rpoGrowing ? '  (RPO GROWING: the journal is full or the store unreachable)' : ''}${s.shipping ? '  (storing)' : ''}`,
     `bytes          ${formatBytes(s.bytesLocal)} local, ${formatBytes(s.bytesInStore)} in the store`,
     `bookmarks      ${s.bookmarks.length === 0 ? 'none' : ''}`,
     ...s.bookmarks.map((b) => `  ${b.time}  ${b.name}`),

@@ -77,6 +77,7 @@ export class CdpOperations {
       newestDurable: iso(s.newestDurable),
       lagMs: s.lagMs,
       rpoGrowing: s.rpoGrowing,
+      shipping: s.shipping,
       bytesLocal: s.bytesLocal,
       bytesInStore: s.bytesInStore,
       bookmarks: s.bookmarks.map(bookmarkInfo),

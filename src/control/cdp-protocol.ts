@@ -57,6 +57,8 @@ export interface CdpVolumeStatus {
   readonly lagMs: number;
   /** The local journal is full or the store unreachable: the RPO grows. */
   readonly rpoGrowing: boolean;
+  /** Still storing something (records, a base): requests go on until false. */
+  readonly shipping: boolean;
   readonly bytesLocal: number;
   readonly bytesInStore: number;
   readonly bookmarks: CdpBookmarkInfo[];

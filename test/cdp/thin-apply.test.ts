@@ -151,6 +151,7 @@ test('thinning applied: kept points, bookmarks and the window restore exactly; t
 
   // Cut short after n operations, then run again: the same objects as one clean run.
   const r2 = rng(5);
+  // ALL_CUTS=1: cut after every operation in turn (slow; the default samples).
   const cuts = process.env.ALL_CUTS ? Array.from({ length: counted.ops }, (_, i) => i + 1) : [1, 2, 3, ...Array.from({ length: 9 }, () => 4 + Math.floor(r2() * (counted.ops - 4)))];
   for (const n of cuts) {
     const s = await clone(before);
@@ -196,4 +197,21 @@ test('held keys stay; a second pass on the new history frees what the built base
     // Bookmarks still restore exactly after the second pass.
     t.true(await fileEquals(out, imageAt(h, m.seq)), m.name);
   }
+});
+
+test('objects of an unfinished base at a point seq: the point base goes to the next free seq and restores exactly', async (t) => {
+  const h = await simulate(t);
+  const plan = planThinning(policy, await loadHistory(h.store, 'pfx', 'vol1'), h.now);
+  const p = plan.basesNeeded.find((b) => !b.exists)!;
+  const dir = `pfx/cdp/vol1/base/${p.seq.toString(16).padStart(16, '0')}/`;
+  for (let c = 0; c < 64; c++) await h.store.put(`${dir}${c.toString(16).padStart(8, '0')}.img`, Buffer.from('left by a base never finished'));
+  const r = await applyVolumeThinning({ store: h.store, prefix: 'pfx', action: actionOf(plan), audit: () => {}, log: quiet });
+  // The point is built all the same, under another key.
+  t.true(r.built.includes(p.seq));
+  const ix = [...(await loadVolume(h.store, 'pfx', 'vol1')).indexes.values()].find((b) => b.pointSeq === p.seq && b.builtFrom !== undefined)!;
+  t.true(ix.seq < p.seq);
+  const out = join(await tempDir(t), 'img');
+  await restoreWithDetail(h.store, 'pfx', 'vol1', { at: new Date(Math.floor(ix.pointUs! / 1000) + 1) }, out, { now: () => h.now.getTime(), sync: false });
+  // Its restore is the model's image at the point.
+  t.true(await fileEquals(out, imageAt(h, p.seq)));
 });
