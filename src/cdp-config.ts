@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { parseSize } from './size.ts';
 
-const duration = (min: number, what: string) => z.string().transform((v, ctx) => {
+/** A duration key of the config (`90s`, `36h`, `30d`, `12mo`, `1y`) in ms, at least `min`. */
+export const duration = (min: number, what: string) => z.string().transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 90s, 36h, 30d, 12mo, 1y)` });

@@ -8,23 +8,12 @@
 //   retention:
 //     every: 1h        # "off" or 0: serve runs no pass (retention apply still works)
 import { z } from 'zod';
+import { duration } from './cdp-config.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
-const duration = (min: number, what: string) => z.string().transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 90s, 36h, 30d, 12mo, 1y)` });
-    return z.NEVER;
-  }
-  if (ms < min) {
-    ctx.addIssue({ code: 'custom', message: `${v} is too short for ${what}` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 /** `pools.NAME.retention`, parsed: keep in ms. */
 export const poolRetentionSchema = z.strictObject({

@@ -15,21 +15,7 @@ export interface NewRestorePoint extends PointFacts {
   readonly writtenAt: string;
 }
 
-export interface RestorePointRow {
-  readonly barcode: string;
-  readonly objectId: number;
-  readonly fileNumber: number;
-  readonly seq: number;
-  readonly app: PointApp;
-  readonly kind: PointKind;
-  readonly host: string | null;
-  readonly disk: string | null;
-  readonly job: string | null;
-  readonly jobId: number | null;
-  readonly level: string | null;
-  readonly label: string | null;
-  readonly date: string | null;
-  readonly writtenAt: string;
+export interface RestorePointRow extends Omit<NewRestorePoint, 'detail'> {
   readonly bytes: number;
   readonly detail: Record<string, unknown>;
 }
