@@ -74,7 +74,7 @@ test('migration 5 keeps every store object row and accepts the kinds the gateway
   // Before it, a catalog backup cannot be registered.
   t.throws(() => db.prepare(`INSERT INTO store_objects (object_key, owner_kind, owner, kind, size_bytes, created_at)
     VALUES ('catalog/0000000000000001.sqlite.gz', 'catalog', 'catalog', 'catalog-backup', 1, '2026-01-01')`).run(), { any: true });
-  t.deepEqual(migrate(db), [5]);
+  t.deepEqual(migrate(db), MIGRATIONS.filter((m) => m.version >= 5).map((m) => m.version));
   t.like(db.prepare('SELECT * FROM store_objects').get(), { object_key: 'tapes/A00001L6/seg/0000000000000000-00000000.seg', size_bytes: 42, deleted_at: '2026-02-01' });
   db.prepare(`INSERT INTO store_objects (object_key, owner_kind, owner, kind, size_bytes, created_at)
     VALUES ('catalog/0000000000000001.sqlite.gz', 'catalog', 'catalog', 'catalog-backup', 1, '2026-01-01')`).run();

@@ -18,12 +18,12 @@ import { MemoryObjectStore } from '../../tapes/stores/memory-store.ts';
 
 interface Gateway { file: string; catalog: Catalog; pool: CartridgePool; store: RecordingStore; tmp: string }
 
-/** A gateway's catalog file with an extra table (as a later migration adds), and a pool writing through a recording store. */
+/** A gateway's catalog file with a table of its own beside the migrations' (every table must survive), and a pool writing through a recording store. */
 async function gateway(raw: MemoryObjectStore): Promise<Gateway> {
   const tmp = await mkdtemp(path.join(tmpdir(), 'catalog-file-'));
   const file = path.join(tmp, 'catalog.sqlite');
   const db = new Database(file);
-  db.exec('CREATE TABLE restore_points (id INTEGER PRIMARY KEY, barcode TEXT, label TEXT)');
+  db.exec('CREATE TABLE site_notes (id INTEGER PRIMARY KEY, barcode TEXT, label TEXT)');
   db.close();
   const catalog = Catalog.open(file);
   const store = new RecordingStore(raw, catalog, { actor: 'pipeline' });
@@ -41,13 +41,13 @@ async function write(g: Gateway, barcode: string, blocks: number, fill: number):
 
 const point = (file: string, label: string): void => {
   const db = new Database(file);
-  db.prepare('INSERT INTO restore_points (barcode, label) VALUES (?, ?)').run('REC001L6', label);
+  db.prepare('INSERT INTO site_notes (barcode, label) VALUES (?, ?)').run('REC001L6', label);
   db.close();
 };
 
 const rows = (file: string): unknown[] => {
   const db = new Database(file, { readonly: true });
-  const r = db.prepare('SELECT barcode, label FROM restore_points ORDER BY id').all();
+  const r = db.prepare('SELECT barcode, label FROM site_notes ORDER BY id').all();
   db.close();
   return r;
 };
