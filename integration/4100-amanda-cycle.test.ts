@@ -147,15 +147,12 @@ test.serial('tapecycle: a later run reuses the oldest volume', (t) => {
   t.regex(s, new RegExp(`^REUSED ${oldest}$`, 'm'));
 });
 
-// KNOWN DEFECT (test.failing until it is fixed; ava then says these pass and they become
-// test.serial): the cartridge a drive was writing when serve stopped (SIGTERM or kill -9) loses
-// what was on it before the restart, also the parts Amanda had closed with a filemark. After the
-// restart the initiator's next write-type command to that drive (Linux st's WRITE FILEMARKS when
-// the taper closes the device after its failed WRITE: CHECK CONDITION, unit attention) is
-// executed at the beginning of the cartridge, so the label and the acknowledged parts are gone:
-// the part's amfetchdump fails "Error reading Amanda header: ... Input/output error".
+// The cartridge a drive was writing when serve stopped keeps everything written before the
+// restart: the drive comes back at its end of data and refuses to move data until the initiator
+// positions (03/3B/00), so st's filemark on close fails instead of erasing the label and the
+// closed parts, and Amanda retries the failed part on the next cartridge.
 for (const kind of ['sigterm', 'kill9'] as const) {
-  test.failing(`serve restarted (${kind}) during amdump: Amanda ends the run, amflush or a rerun tapes it, nothing taped before is lost`, (t) => {
+  test.serial(`serve restarted (${kind}) during amdump: Amanda ends the run, amflush or a rerun tapes it, nothing taped before is lost`, (t) => {
     const s = section(`fault-${kind}`);
     t.regex(s, new RegExp(`^FAULT done: ${kind}: target .* listening again`, 'm'), 'the host restarted the target mid-dump');
     t.regex(s, new RegExp(`^AMDUMP-EXIT ${kind} \\d+$`, 'm'), 'amdump ended (no hang)');

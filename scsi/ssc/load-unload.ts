@@ -37,6 +37,7 @@ export async function loadUnload(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader)
       case 'ready': {
         await d.sync(bay);
         await bay.medium.rewind();
+        d.positionConfirmed();
         return;
       }
       case 'held':
@@ -83,7 +84,7 @@ export async function erase16(d: TapeDrive, _cmd: ScsiCommand, cdb: CdbReader): 
 }
 
 async function erase(d: TapeDrive): Promise<void> {
-  const l = d.ready();
+  const l = d.atPosition();
   d.checkWritable(l);
   d.checkAppendOnly(l);
   await l.medium.erase();

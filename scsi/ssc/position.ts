@@ -39,6 +39,7 @@ async function space(d: TapeDrive, code: number, count: number, codeByte: number
     throw invalidCdbField(codeByte, 3);
   }
   const l = d.ready();
+  d.positionConfirmed();
   await d.sync(l);
   if (code === SpaceCode.END_OF_DATA) {
     await l.medium.spaceToEndOfData();
@@ -77,6 +78,7 @@ function reportStop(count: number, out: SpaceOutcome): void {
 export async function locate10(d: TapeDrive, _cmd: ScsiCommand, cdb: CdbReader): Promise<void> {
   if (cdb.bit(1, 1) && cdb.u8(8) !== 0) throw invalidCdbField(8);
   const l = d.ready();
+  d.positionConfirmed();
   await d.sync(l);
   await locateObject(l, cdb.u32(3));
 }
@@ -95,6 +97,7 @@ export async function locate16(d: TapeDrive, _cmd: ScsiCommand, cdb: CdbReader):
   if (destType !== 0 && destType !== 1 && destType !== 3) throw invalidCdbField(1, 5);
   const id = cdb.u64(4);
   const l = d.ready();
+  d.positionConfirmed();
   await d.sync(l);
   if (destType === 3) {
     await l.medium.spaceToEndOfData();
@@ -127,6 +130,7 @@ async function locateObject(l: Loaded, objectId: number): Promise<void> {
  */
 export async function rewind(d: TapeDrive, _cmd: ScsiCommand, _cdb: CdbReader): Promise<void> {
   const l = d.ready();
+  d.positionConfirmed();
   await d.sync(l);
   await l.medium.rewind();
 }

@@ -63,7 +63,7 @@ export async function read6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Pro
   const length = cdb.u24(2);
   if (fixed && sili) throw invalidCdbField(1, 1);
   if (fixed && d.blockLength === 0) throw invalidCdbField(1, 0);
-  const l = d.ready();
+  const l = d.atPosition();
   if (length === 0) return;
   await d.sync(l);
   return fixed ? readFixed(d, cmd, l, length) : readVariable(d, cmd, l, length, sili);
@@ -129,7 +129,7 @@ export async function write6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): Pr
   const fixed = cdb.bit(1, 0);
   const length = cdb.u24(2);
   if (fixed && d.blockLength === 0) throw invalidCdbField(1, 0);
-  const l = d.ready();
+  const l = d.atPosition();
   if (length === 0) return;
   const { min, max } = d.profile.blockLimits;
   if (!fixed && (length < min || length > max)) throw invalidCdbField(2);
@@ -249,13 +249,13 @@ const filemarkCount = (cdb: CdbReader, at: number): number => {
 export async function writeFilemarks16(d: TapeDrive, _cmd: ScsiCommand, cdb: CdbReader): Promise<void> {
   if (cdb.bits(1, 1, 3) !== 0) throw invalidCdbField(1, 1);
   if (cdb.u8(3) !== 0) throw invalidCdbField(3);
-  const l = d.ready();
+  const l = d.atPosition();
   if (cdb.u64(4) !== BigInt(l.medium.position().objectId)) throw invalidCdbField(4);
   await writeFilemarks(d, filemarkCount(cdb, 12), cdb.bit(1, 0));
 }
 
 async function writeFilemarks(d: TapeDrive, count: number, immed: boolean): Promise<void> {
-  const l = d.ready();
+  const l = d.atPosition();
   if (count > 0) {
     d.checkWritable(l);
     d.checkAppendOnly(l);
@@ -298,7 +298,7 @@ export async function verify6(d: TapeDrive, cmd: ScsiCommand, cdb: CdbReader): P
   const bytcmp = cdb.bit(1, 1);
   const length = cdb.u24(2);
   if (fixed && d.blockLength === 0) throw invalidCdbField(1, 0);
-  const l = d.ready();
+  const l = d.atPosition();
   if (length === 0) return;
   await d.sync(l);
   const blocks = fixed ? length : 1;

@@ -90,6 +90,8 @@ export class TapeDrive extends ScsiLogicalUnit {
   readonly #preventers = new Set<string>();
   /** Objects written since the last sync point. */
   #dirty = false;
+  /** Given back at start (at EOD): READ/WRITE/WRITE FILEMARKS/ERASE/VERIFY wait for a positioning command. */
+  #positionUnconfirmed = false;
   #chain: Promise<unknown> = Promise.resolve();
   /**
    * Data-in that goes with a CHECK CONDITION (READ with ILI/FM/EOD returns the
@@ -163,6 +165,21 @@ export class TapeDrive extends ScsiLogicalUnit {
   }
 
   /** The threaded cartridge, or the NOT READY reason. */
+  /**
+   * The loaded cartridge, for a command that moves data at the position:
+   * refused after the start-up restore until the initiator positions.
+   */
+  atPosition(): Loaded {
+    const l = this.ready();
+    if (this.#positionUnconfirmed) throw new ScsiError(TapeSense.positionUnconfirmed);
+    return l;
+  }
+
+  /** A positioning command (REWIND, SPACE, LOCATE, LOAD) gave the initiator the position. */
+  positionConfirmed(): void {
+    this.#positionUnconfirmed = false;
+  }
+
   ready(): Loaded {
     const b = this.#bay;
     switch (b.kind) {
@@ -382,6 +399,7 @@ export class TapeDrive extends ScsiLogicalUnit {
 
   #becomeReady(l: Loaded, except?: string): void {
     this.#bay = { kind: 'ready', barcode: l.barcode, medium: l.medium, support: l.support };
+    this.#positionUnconfirmed = false;
     this.#dirty = false;
     this.counters.loads++;
     this.counters.loadBytesWritten = 0;
@@ -445,6 +463,7 @@ export class TapeDrive extends ScsiLogicalUnit {
         throw new Error(`drive ${this.serial}: cartridge ${barcode} was taken out while loading`);
       }
       this.#becomeReady(opened);
+      this.#positionUnconfirmed = options.atEndOfData === true;
     });
   }
 

@@ -5,6 +5,12 @@ import { SenseKey, type SenseCode } from '../sense.ts';
 export const TapeSense = {
   /** NOT READY, LOGICAL UNIT NOT READY, INITIALIZING COMMAND REQUIRED: a cartridge is in the drive but not loaded (LOAD needed). */
   loadRequired: { key: SenseKey.NOT_READY, asc: 0x04, ascq: 0x02 },
+  /**
+   * MEDIUM ERROR, SEQUENTIAL POSITIONING ERROR: the cartridge was given back to
+   * the drive when the gateway started again; the position the initiator had
+   * did not survive, so no data moves until it positions (REWIND, SPACE, LOCATE, LOAD).
+   */
+  positionUnconfirmed: { key: SenseKey.MEDIUM_ERROR, asc: 0x3b, ascq: 0x00 },
   /** NOT READY, INCOMPATIBLE MEDIUM INSTALLED. */
   incompatibleMedium: { key: SenseKey.NOT_READY, asc: 0x30, ascq: 0x00 },
   /** ILLEGAL REQUEST, INCOMPATIBLE MEDIUM INSTALLED (a changer asked to load a cartridge the drive cannot take). */

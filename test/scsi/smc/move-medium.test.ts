@@ -259,7 +259,7 @@ test('inquiry of the changer: medium changer device type, STK L700', async (t) =
   t.is(r.data.subarray(8, 32).toString('ascii'), 'STK     L700            ');
 });
 
-test('a drive given back its cartridge at start is at end of data: a filemark written before repositioning appends, erasing nothing', async (t) => {
+test('a drive given back its cartridge at start is at end of data and moves no data until the initiator positions', async (t) => {
   const first = await library();
   await run(first.changer, smc.moveMedium(SLOT0, DRIVE1));
   const drive = first.drives[1]!;
@@ -274,12 +274,23 @@ test('a drive given back its cartridge at start is at end of data: a filemark wr
   const p = await position(restored);
   t.false(p.bop);
   t.is(p.first, 5);
-  t.log("st's filemark on close, written before any positioning command, lands after the data");
-  t.is((await run(restored, cdb.writeFilemarks6(1))).status, 0);
+  t.log("st's filemark on close and a WRITE before any positioning: MEDIUM ERROR, SEQUENTIAL POSITIONING ERROR, nothing written");
+  for (const [what, r] of [
+    ['WRITE FILEMARKS', await run(restored, cdb.writeFilemarks6(1))],
+    ['WRITE', await run(restored, cdb.write6(512), { dataOut: block(512, 9) })],
+    ['READ', await run(restored, cdb.read6(512))],
+  ] as const) {
+    t.is(r.status, 2, what);
+    t.like(r.sense, { key: 0x03, asc: 0x3b, ascq: 0x00 }, what);
+  }
+  t.is((await position(restored)).first, 5);
+  t.log('REWIND gives the initiator the position: the label written before the restart reads back');
   t.is((await run(restored, cdb.rewind())).status, 0);
   const label = await run(restored, cdb.read6(80));
   t.is(label.status, 0);
-  t.true(label.data.equals(block(80, 0)), 'the label written before the restart reads back');
-  t.is((await run(restored, cdb.space6(1, 2))).status, 0);
-  t.is((await position(restored)).first, 5);
+  t.true(label.data.equals(block(80, 0)));
+  t.log('SPACE to EOD and a filemark appends after the data');
+  t.is((await run(restored, cdb.space6(3, 0))).status, 0);
+  t.is((await run(restored, cdb.writeFilemarks6(1))).status, 0);
+  t.is((await position(restored)).first, 6);
 });
