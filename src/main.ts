@@ -8,6 +8,7 @@ import { serveCommand } from './cli/serve.ts';
 import { recoverCommand } from './cli/recover.ts';
 import { tapeCommand } from './cli/tape.ts';
 import { cdpCommand } from './cli/cdp.ts';
+import { catalogCommand } from './cli/catalog.ts';
 
 // Whatever the gateway creates (catalog, staging, images, sockets) is its owner's alone.
 process.umask(0o077);
@@ -20,6 +21,7 @@ program.addCommand(recoverCommand());
 program.addCommand(tapeCommand());
 program.addCommand(libraryCommand());
 program.addCommand(cdpCommand());
+program.addCommand(catalogCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -167,6 +167,11 @@ export class Cartridge {
     return { objectId: this.#pos, fileNumber: this.#model.fileNumber(this.#pos), eodObjectId: this.#model.eod };
   }
 
+  /** Whether `objectId` is the first object of a file: BOT, or just after a filemark. */
+  startsFile(objectId: number): boolean {
+    return objectId === 0 || this.#model.isFilemark(objectId - 1);
+  }
+
   /**
    * Stored bytes before EOD. The drive checks room with logical lengths (it
    * cannot know how a block will store), so the last write may store up to 28

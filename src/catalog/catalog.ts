@@ -20,6 +20,7 @@ import { CartridgeQueries } from './cartridges.ts';
 import { ElementQueries } from './elements.ts';
 import { CatalogError, CatalogErrorCode } from './errors.ts';
 import { migrate } from './migrations.ts';
+import { RestorePointQueries } from './restore-points.ts';
 import { ShelfQueries } from './shelf.ts';
 import { type RebuildReport, rebuildFromStore } from './rebuild.ts';
 
@@ -53,6 +54,8 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
   readonly shelf: ShelfQueries;
   /** Every action taken on what the gateway keeps (retention, deletions). */
   readonly audit: AuditLog;
+  /** What the backup applications wrote on the cartridges (src/points). */
+  readonly restorePoints: RestorePointQueries;
   readonly #db: Database.Database;
   readonly #insertManifest: Database.Statement<[Record<string, unknown>]>;
   readonly #upsertSegment: Database.Statement<[Record<string, unknown>]>;
@@ -67,6 +70,7 @@ export class Catalog implements ManifestSink, CartridgeDirectory {
     this.elements = new ElementQueries(db);
     this.shelf = new ShelfQueries(db);
     this.audit = new AuditLog(db);
+    this.restorePoints = new RestorePointQueries(db);
     this.#insertManifest = db.prepare(`INSERT OR IGNORE INTO manifests
       (barcode, version, object_key, committed_at, eod_object_id, used_bytes, segment_count)
       VALUES (@barcode, @version, @key, @at, @eod, @used, @segments)`);

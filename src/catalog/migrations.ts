@@ -121,6 +121,38 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'restore points: what the backup applications wrote on the cartridges',
+    sql: `
+      CREATE TABLE restore_points (
+        barcode     TEXT NOT NULL REFERENCES cartridges (barcode) ON DELETE CASCADE,
+        -- The logical object id of the record the point was read from, its file
+        -- number, and its order among the points of that record.
+        object_id   INTEGER NOT NULL,
+        file_number INTEGER NOT NULL,
+        seq         INTEGER NOT NULL DEFAULT 0,
+        app         TEXT NOT NULL CHECK (app IN ('amanda', 'bacula', 'unknown')),
+        kind        TEXT NOT NULL CHECK (kind IN ('label', 'backup', 'end', 'data')),
+        host        TEXT,
+        disk        TEXT,
+        job_name    TEXT,
+        job_id      INTEGER,
+        level       TEXT,
+        -- The cartridge's label as the application wrote it (Amanda TAPESTART, Bacula volume label).
+        label       TEXT,
+        -- The application's own date (Amanda datestamp as written; Bacula ISO 8601).
+        app_date    TEXT,
+        written_at  TEXT NOT NULL,
+        -- Bytes written in the point's tape file.
+        bytes       INTEGER NOT NULL DEFAULT 0,
+        detail      TEXT,
+        PRIMARY KEY (barcode, object_id, seq)
+      );
+      CREATE INDEX restore_points_file ON restore_points (barcode, file_number);
+      CREATE INDEX restore_points_app ON restore_points (app, kind);
+    `,
+  },
 ];
 
 /** Bring `db` to the newest schema; returns the versions applied. */

@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CdpCommands } from './cdp-protocol.ts';
+import type { PointsCommands } from './points-protocol.ts';
 
 /** The socket serve creates in its data directory. */
 export const controlSocketPath = (dataDir: string): string => join(dataDir, 'control.sock');
@@ -168,7 +169,7 @@ export interface TapeRetrieveResult extends ShelfStatus {
 }
 
 /** Every command: its argument schema and result type (the cdp ones in cdp-protocol.ts). */
-export interface Commands extends CdpCommands {
+export interface Commands extends CdpCommands, PointsCommands {
   'tape.create': { args: TapeCreateArgs; result: TapeCreateResult };
   'tape.list': { args: TapeListArgs; result: TapeListResult };
   'tape.protect': { args: TapeProtectArgs; result: TapeProtectResult };
@@ -180,7 +181,7 @@ export interface Commands extends CdpCommands {
 }
 export type CommandName = keyof Commands;
 /** The commands of the tape side (Operations). */
-export type TapeCommandName = Exclude<CommandName, `cdp.${string}`>;
+export type TapeCommandName = Exclude<CommandName, `cdp.${string}` | `catalog.${string}`>;
 
 export interface Request { readonly id: number; readonly command: string; readonly args: unknown }
 export type Response =

@@ -26,6 +26,7 @@ import { writeCartridgeFacts } from '../catalog/cartridge-facts.ts';
 import { controlSocketPath } from '../control/protocol.ts';
 import { Shelf } from '../shelf/shelf.ts';
 import { CdpOperations } from '../control/cdp-operations.ts';
+import { cdpPolicies, PointsOperations } from '../control/points-operations.ts';
 import { buildCdpDisk, CDP_PREFIX, cdpDisks, PitExposer, type LiveVolume } from './cdp.ts';
 import { vaultsFor } from '../shelf/vault.ts';
 
@@ -198,7 +199,13 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
     limits: { ...limits, discoveryIdleMs: discoveryIdleSeconds * 1000 },
   });
   const exposer = opened && hasCdp ? new PitExposer({ config, server, store: opened.store, log: log.child({ layer: 'cdp' }) }) : undefined;
-  const cdpHandlers = opened && exposer ? new CdpOperations({ store: opened.store, prefix: CDP_PREFIX, live, exposer }).handlers() : {};
+  const cdpOps = opened && exposer ? new CdpOperations({ store: opened.store, prefix: CDP_PREFIX, live, exposer }) : undefined;
+  const cdpHandlers = cdpOps?.handlers() ?? {};
+  const pointsHandlers = new PointsOperations({
+    catalog: tapes?.catalog,
+    cdp: cdpOps && opened ? { ops: cdpOps, store: opened.store, prefix: CDP_PREFIX } : undefined,
+    policies: cdpPolicies(config),
+  }).handlers();
   // ---- operator control channel (src/control): <data>/control.sock while listening ----
   const tapeHandlers = tapes === undefined ? {} : new Operations(tapes.catalog, handles, {
     pools: poolNames(config),
@@ -213,7 +220,7 @@ async function assemble(config: Config, log: Logger): Promise<Gateway> {
   }).handlers();
   const control = tapes === undefined && exposer === undefined ? undefined : new ControlServer({
     path: controlSocketPath(config.data),
-    handlers: { ...tapeHandlers, ...cdpHandlers },
+    handlers: { ...tapeHandlers, ...cdpHandlers, ...pointsHandlers },
     log: log.child({ layer: 'control' }),
   });
   return {

@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import { LibrarySnapshotWriter } from '../catalog/library-snapshot.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
 import { CatalogLibraryState, type Geometry, type LibraryPublishing } from './library-state.ts';
+import { PointRecorder } from '../points/recording-medium.ts';
 import { provision } from './provision.ts';
 import { librarySerials } from './serial.ts';
 
@@ -52,7 +53,9 @@ export async function buildLibrary(iqn: string, cfg: LibraryConfig, deps: { cata
   const serials = librarySerials(iqn, cfg.name, cfg.drives);
   const state = new CatalogLibraryState(deps.catalog, geometry, publishing);
   provision(deps.catalog, cfg, geometry, deps.log);
-  const media: MediaSource = { open: (barcode) => deps.pool.open(barcode) };
+  // Each loaded cartridge is watched for the backup applications' headers (the catalog's restore points).
+  const recorder = new PointRecorder({ points: deps.catalog.restorePoints, log: deps.log.child({ library: cfg.name, layer: 'points' }) });
+  const media: MediaSource = { open: async (barcode) => recorder.wrap(await deps.pool.open(barcode)) };
   const drives = Array.from({ length: cfg.drives }, (_, i) => new TapeDrive({
     profile: driveProfile,
     serial: serials.drives[i]!,

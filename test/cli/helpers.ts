@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { libraryCommand } from '../../src/cli/library.ts';
 import { tapeCommand } from '../../src/cli/tape.ts';
+import { catalogCommand } from '../../src/cli/catalog.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Logger } from '../../src/log.ts';
 import { buildGateway, type Gateway } from '../../src/wiring/index.ts';
@@ -67,7 +68,7 @@ export async function runCli(configPath: string, ...args: string[]): Promise<{ o
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
-  const program = new Command('s3vtl').exitOverride().addCommand(tapeCommand(out)).addCommand(libraryCommand(out));
+  const program = new Command('s3vtl').exitOverride().addCommand(tapeCommand(out)).addCommand(libraryCommand(out)).addCommand(catalogCommand(out));
   program.commands.forEach(function quiet(c: Command): void {
     c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
     c.commands.forEach(quiet);
