@@ -22,8 +22,8 @@ W=/tmp/work
 CH=${VTL_CHANGER_SG:?}
 DATA=$W/data
 BC="bconsole -c $W/bconsole.conf"
-STREAM_MB=${STREAM_MB:-96}
-STREAM_MID_MB=${STREAM_MID_MB:-32}
+STREAM_MB=${STREAM_MB:-64}
+STREAM_MID_MB=${STREAM_MID_MB:-24}
 
 step() { # name cmd... : run, then print header, timing and output
 	local name=$1 t0 out rc
@@ -204,7 +204,7 @@ last_stream() { bc "list jobs" | awk -F'|' '$3 ~ /Stream/ { id = $2 } END { gsub
 restore_stream() { # name : restore the newest Stream job, compare the file
 	local id
 	id=$(last_stream)
-	queue "restore jobid=$id client=vtl-fd where=$W/r-$1 all done yes"
+	JOB_TIMEOUT=75 queue "restore jobid=$id client=vtl-fd where=$W/r-$1 all done yes"
 	echo "STREAM-RESTORED $(sha256sum <"$W/r-$1$W/stream.bin" | cut -d' ' -f1) jobid=$id"
 	rm -rf "$W/r-$1"
 }
