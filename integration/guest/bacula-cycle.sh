@@ -109,6 +109,8 @@ cat >>$W/etc/bacula-dir.conf <<-CONF
 	  Pool = Fault
 	  Messages = Standard
 	  Max Run Time = 150
+	  # slow enough that the host's restart lands in the middle (a cached file goes at 20+ MB/s)
+	  Maximum Bandwidth = 4 mb/s
 	}
 	Job {
 	  Name = "Small"
