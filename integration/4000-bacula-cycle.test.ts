@@ -193,14 +193,12 @@ test.serial('faults: the host restarted the target (SIGTERM, then kill -9) in th
 // logs in again and re-issues the command in flight, so Bacula may never see an error. Either
 // way nothing may be lost: a job that ended OK must restore byte for byte; one that failed must
 // have failed with an error (not hung).
-// KNOWN DEFECT (hence test.failing): a cartridge put back into its drive when serve starts is at
-// BOT, and the initiator's next WRITE (QEMU does not pass the power-on unit attention to the
-// guest's st) overwrites the tape from its start: Bacula reports "Backup OK", and the restore
-// finds data where the volume label was ("Expecting Volume Label, got FI=1 Stream=DATA") and
-// waits for a mount. The label was behind a filemark (a sync point), so acknowledged data is lost.
-// Remove .failing once the drive refuses READ/WRITE until the initiator repositions after a restart.
+// A cartridge put back into its drive when serve starts is at its end of data and moves no data
+// until the initiator positions (QEMU does not pass the power-on unit attention to the guest's
+// st), so a job running across the restart fails with a write error instead of overwriting the
+// volume from its label on.
 for (const f of ['fault-term', 'fault-kill']) {
-  test.failing(`${f}: a job across a target restart either ends OK and restores identical, or fails with an error; never a hang`, (t) => {
+  test.serial(`${f}: a job across a target restart either ends OK and restores identical, or fails with an error; never a hang`, (t) => {
     const s = step(t, f);
     const r = report(s.text);
     const fed = /STREAM-SHA ([0-9a-f]{64})/.exec(step(t, 'stream-file').text)?.[1];
