@@ -169,7 +169,8 @@ for (const kind of ['sigterm', 'kill9'] as const) {
 
 // The gateway's restore points, from the Amanda headers it saw written, are the dumps Amanda
 // lists (host, disk, level, datestamp) for the disks of the cycle. (The fault runs' disks are
-// left out: what a restart did to their volumes is the fault tests' business.)
+// left out: what a restart did to their volumes is the fault tests' business.) Both are read at
+// the end of the run, after tapecycle reused the oldest volumes.
 test.serial('the gateway\'s Amanda restore points match amadmin find', (t) => {
   t.is(points?.code, 0, points?.stderr);
   const listed = (JSON.parse(points!.stdout) as { points: { kind: string; host: string | null; disk: string | null; level: string | null; date: string | null }[] }).points;
@@ -180,7 +181,8 @@ test.serial('the gateway\'s Amanda restore points match amadmin find', (t) => {
     .map((c) => `${c[2]} ${c[3]} ${c[4]} ${c[0]!.replace(/-/g, '')}${c[1]!.replace(/:/g, '')}`));
   t.log(`amadmin find: ${[...fromAmanda].sort().join('; ')}`);
   t.log(`catalog points: ${[...fromGateway].sort().join('; ')}`);
-  t.true(fromAmanda.size >= 3, 'amadmin find listed the cycle\'s dumps');
+  // At the end of the run tapecycle has overwritten the oldest volumes: what is left, on both sides, is compared.
+  t.true(fromAmanda.size >= 1, 'amadmin find listed dumps of the cycle still on a volume');
   t.deepEqual([...fromGateway].sort(), [...fromAmanda].sort());
 });
 
