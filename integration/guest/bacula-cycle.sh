@@ -162,7 +162,7 @@ step tree sh -c "tar -xpf $H/src.tar -C $DATA && find $DATA -type f -printf '%s\
 
 step label-barcodes bc "label storage=s3vtl pool=Cycle barcodes slots=1-2 drive=0" yes \
 	"label storage=s3vtl pool=Nightly barcodes slots=4-5 drive=0" yes \
-	"label storage=s3vtl pool=Fault barcodes slots=6-8 drive=0" yes "list media"
+	"label storage=s3vtl pool=Fault barcodes slots=6-10 drive=0" yes "list media"
 step full job job=Tree level=Full
 sleep 1
 apply_change c1
