@@ -21,6 +21,7 @@ import { pattern, TapeLibraryClient, type TapeRecord } from './lib/tape-io.ts';
 import type { StoreProbe } from './lib/store.ts';
 import { startTarget, type Target } from './lib/target.ts';
 import { sleep } from './lib/util.ts';
+import { prng } from '../test/helpers/prng.ts';
 
 const KILLS = Number(process.env.S3VTL_IT_CRASH_KILLS ?? 50);
 const SEED = Number(process.env.S3VTL_IT_CRASH_SEED ?? 3200);
@@ -28,16 +29,6 @@ const BARCODE = 'CS0001L6';
 const IQN = `${IQN_PREFIX}:library`;
 const bases = changerProfiles.get('stk-l700')!.addressBases;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const same = (a: TapeRecord, b: TapeRecord): boolean => a.kind === b.kind && (a.kind === 'filemark' || (b.kind === 'block' && a.data.equals(b.data)));
 

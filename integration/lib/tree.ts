@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { prng } from '../../test/helpers/prng.ts';
 
 export interface Entry { type: 'f' | 'd'; mode: number; data?: Buffer }
 /** path ("./a/b") -> entry */
@@ -14,18 +15,6 @@ export interface Listed { type: string; mode: string; size: number; sha: string 
 
 const FILE_MODES = [0o644, 0o600, 0o640, 0o755, 0o444, 0o664, 0o700, 0o400];
 const DIR_MODES = [0o755, 0o750, 0o700, 0o775];
-
-/** Deterministic small PRNG (mulberry32), so a failing layout can be rebuilt from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A tree of `files` files in nested directories; `big` of them 1-2 MiB, the rest 0-48 KiB. */
 export function makeTree(seed: number, files: number, big: number): Tree {

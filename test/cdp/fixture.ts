@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../src/log.ts';
 import type { CdpSettings, CdpVolumeOptions } from '../../src/cdp/index.ts';
 import type { ObjectStore } from '../../tapes/object-store.ts';
+export { prng as rng } from '../helpers/prng.ts';
 
 export const quiet: Logger = {
   debug: () => {},
@@ -45,16 +46,6 @@ export class Clock {
   }
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A temporary directory, on tmpfs when there is one: the tests flush often and assert nothing about the disk. */
 export async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {

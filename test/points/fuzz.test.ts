@@ -6,17 +6,8 @@ import { parseAmandaHeader } from '../../src/points/amanda-header.ts';
 import { labelsAtEdges, scanBaculaBlock } from '../../src/points/bacula-label.ts';
 import { recognizeFileStart } from '../../src/points/recognize.ts';
 import { amandaBlock, baculaBlock, sessionLabel, volumeLabel } from './formats.ts';
+import { prng as rng } from '../helpers/prng.ts';
 
-/** A small deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const start = new Date('2026-12-06T10:05:00Z');
 const samples = [

@@ -9,21 +9,13 @@ import test from 'ava';
 import type { HistoryBase, ThinningPolicy, VolumeHistory } from '../../src/cdp/types.ts';
 import { planRetention } from '../../src/retention/plan.ts';
 import type { PoolRetention, RetentionCartridge, RetentionPlan } from '../../src/retention/types.ts';
+import { prng as rng } from '../helpers/prng.ts';
 
 const H = 3_600_000;
 const D = 24 * H;
 const T0 = Date.UTC(2026, 0, 1);
 const DAYS = 420;
 
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the world ---------------------------------------------------------------------------
 
